@@ -1,0 +1,59 @@
+/*
+ * cache-scratch: passive false sharing, after Hoard's benchmark.  The main
+ * thread allocates one small object per thread and hands it over; each
+ * thread frees it, then -n times allocates an object of -s bytes, writes it
+ * -w times and frees it.  An allocator that gives a thread back the slot it
+ * just received puts the threads' objects on one cache line.
+ */
+#include "bench.h"
+
+static long niters = 200000, nwrites = 100;
+static size_t size = 8;
+static char **handed;
+
+static void *
+run(void *arg)
+{
+	intptr_t idx = (intptr_t)arg;
+	long i, w;
+
+	free(handed[idx]);
+	for (i = 0; i < niters; i++) {
+		volatile char *p = malloc(size);
+
+		if (p == NULL)
+			err(1, "malloc");
+		for (w = 0; w < nwrites; w++)
+			p[w % size]++;
+		free((void *)p);
+	}
+	return (NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	double secs;
+	int ch, i, nthreads = 2;
+
+	while ((ch = getopt(argc, argv, "n:s:t:w:")) != -1)
+		switch (ch) {
+		case 'n': niters = bench_arg(optarg); break;
+		case 's': size = bench_arg(optarg); break;
+		case 't': nthreads = bench_arg(optarg); break;
+		case 'w': nwrites = bench_arg(optarg); break;
+		default:
+			fprintf(stderr, "usage: cache-scratch [-n iterations] "
+			    "[-s size] [-t threads] [-w writes]\n");
+			exit(1);
+		}
+	if (nthreads < 1 || size < 1)
+		errx(1, "bad arguments");
+	if ((handed = malloc(nthreads * sizeof(*handed))) == NULL)
+		err(1, "malloc");
+	for (i = 0; i < nthreads; i++)
+		handed[i] = malloc(size);
+	secs = bench_parallel(nthreads, run);
+	printf("secs=%.4f\n", secs);
+	return (0);
+}
