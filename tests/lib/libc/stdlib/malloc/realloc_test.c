@@ -1,0 +1,331 @@
+/*
+ * realloc(3) keeps a block's contents across every kind of move (small,
+ * large and huge, growing and shrinking), realloc(NULL, n) is malloc, and
+ * realloc(p, 0) releases p.  Also C23's free_sized and free_aligned_sized,
+ * which must release the block like free.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <atf-c.h>
+
+#include "malloc_test_util.h"
+
+/* C23; glibc 2.36's <stdlib.h> does not declare them yet. */
+void	free_sized(void *, size_t);
+void	free_aligned_sized(void *, size_t, size_t);
+
+#define	KiB	((size_t)1 << 10)
+#define	MiB	((size_t)1 << 20)
+
+/* A leak of what these loops allocate would be far above this. */
+#define	RSS_GROWTH_MAX	(64 * MiB)
+
+#define	NELEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const size_t small_sizes[] = { 1, 15, 16, 17, 100, 1000, 4096,
+    14000, 16 * KiB };
+static const size_t large_sizes[] = { 16 * KiB + 1, 20 * KiB, 100 * KiB,
+    1 * MiB };
+static const size_t huge_sizes[] = { 4 * MiB, 8 * MiB + 1, 32 * MiB };
+
+/*
+ * Fill a block of size from, realloc it to size to, and check that the
+ * first min(from, to) bytes survived.
+ */
+static void
+check_realloc(size_t from, size_t to, unsigned seed)
+{
+	size_t keep, off;
+	void *p, *q;
+
+	p = malloc(from);
+	ATF_REQUIRE(p != NULL);
+	pattern_fill(p, from, seed);
+	q = realloc(p, to);
+	ATF_REQUIRE_MSG(q != NULL, "realloc(%zu -> %zu) failed: %s", from, to,
+	    strerror(errno));
+	ATF_REQUIRE_MSG(usable_size(q) >= to,
+	    "realloc(%zu -> %zu): usable size %zu", from, to, usable_size(q));
+	keep = from < to ? from : to;
+	off = pattern_check(q, keep, seed);
+	ATF_REQUIRE_MSG(off == keep,
+	    "realloc(%zu -> %zu) lost byte %zu of the contents", from, to,
+	    off);
+	/* The grown part is the caller's too. */
+	memset(q, 0x3c, to);
+	free(q);
+}
+
+/* Every (from, to) pair from two tables of sizes, in both directions. */
+static void
+check_realloc_tables(const size_t *a, size_t na, const size_t *b, size_t nb)
+{
+	size_t i, j;
+
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb; j++) {
+			check_realloc(a[i], b[j], (unsigned)(i * 31 + j));
+			check_realloc(b[j], a[i], (unsigned)(i * 17 + j));
+		}
+	}
+}
+
+/* One block grown a byte at a time through every small class, then shrunk. */
+ATF_TC_WITHOUT_HEAD(realloc_preserves_contents_small_to_small);
+ATF_TC_BODY(realloc_preserves_contents_small_to_small, tc)
+{
+	unsigned char *p, *q;
+	size_t n, off, prev;
+
+	p = malloc(1);
+	ATF_REQUIRE(p != NULL);
+	pattern_fill(p, 1, 5);
+	for (prev = 1, n = 2; n <= 16 * KiB; prev = n, n += n < 2048 ? 1 : 13) {
+		q = realloc(p, n);
+		ATF_REQUIRE_MSG(q != NULL, "realloc to %zu failed", n);
+		p = q;
+		off = pattern_check(p, prev, 5);
+		ATF_REQUIRE_MSG(off == prev,
+		    "growing from %zu to %zu lost byte %zu", prev, n, off);
+		pattern_fill(p, n, 5);
+	}
+	for (n = prev; n > 1; n -= n > 2048 ? 13 : 1) {
+		q = realloc(p, n);
+		ATF_REQUIRE_MSG(q != NULL, "realloc to %zu failed", n);
+		p = q;
+		off = pattern_check(p, n, 5);
+		ATF_REQUIRE_MSG(off == n, "shrinking to %zu lost byte %zu", n,
+		    off);
+	}
+	free(p);
+	check_realloc_tables(small_sizes, NELEMS(small_sizes), small_sizes,
+	    NELEMS(small_sizes));
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_preserves_contents_small_and_large);
+ATF_TC_BODY(realloc_preserves_contents_small_and_large, tc)
+{
+
+	check_realloc_tables(small_sizes, NELEMS(small_sizes), large_sizes,
+	    NELEMS(large_sizes));
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_preserves_contents_large_and_large);
+ATF_TC_BODY(realloc_preserves_contents_large_and_large, tc)
+{
+
+	check_realloc_tables(large_sizes, NELEMS(large_sizes), large_sizes,
+	    NELEMS(large_sizes));
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_preserves_contents_large_and_huge);
+ATF_TC_BODY(realloc_preserves_contents_large_and_huge, tc)
+{
+
+	check_realloc_tables(large_sizes, NELEMS(large_sizes), huge_sizes,
+	    NELEMS(huge_sizes));
+}
+
+/* Huge blocks shrunk to small ones and back, and between huge sizes. */
+ATF_TC_WITHOUT_HEAD(realloc_preserves_contents_huge_and_small);
+ATF_TC_BODY(realloc_preserves_contents_huge_and_small, tc)
+{
+
+	check_realloc_tables(huge_sizes, NELEMS(huge_sizes), small_sizes,
+	    NELEMS(small_sizes));
+	check_realloc_tables(huge_sizes, NELEMS(huge_sizes), huge_sizes,
+	    NELEMS(huge_sizes));
+}
+
+/*
+ * Blocks reallocated among many live ones (in-place growth is tempting
+ * here) leave their neighbours' contents alone.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_leaves_other_blocks_intact);
+ATF_TC_BODY(realloc_leaves_other_blocks_intact, tc)
+{
+	enum { NBLOCKS = 512, ROUNDS = 8 };
+	static void *blocks[NBLOCKS];
+	static size_t sizes[NBLOCKS];
+	static unsigned seeds[NBLOCKS];
+	size_t i, off;
+	unsigned r;
+	void *q;
+
+	srandom(42);
+	for (i = 0; i < NBLOCKS; i++) {
+		sizes[i] = (size_t)random() % (64 * KiB) + 1;
+		seeds[i] = (unsigned)i;
+		blocks[i] = malloc(sizes[i]);
+		ATF_REQUIRE(blocks[i] != NULL);
+		pattern_fill(blocks[i], sizes[i], seeds[i]);
+	}
+	for (r = 0; r < ROUNDS; r++) {
+		/* Half the blocks move; every fourth round some go huge. */
+		for (i = r % 2; i < NBLOCKS; i += 2) {
+			sizes[i] = (size_t)random() % (r % 4 == 3 ? 2 * MiB :
+			    64 * KiB) + 1;
+			q = realloc(blocks[i], sizes[i]);
+			ATF_REQUIRE(q != NULL);
+			blocks[i] = q;
+			seeds[i] = (unsigned)i + r;
+			pattern_fill(blocks[i], sizes[i], seeds[i]);
+		}
+		for (i = 0; i < NBLOCKS; i++) {
+			off = pattern_check(blocks[i], sizes[i], seeds[i]);
+			ATF_REQUIRE_MSG(off == sizes[i],
+			    "round %u: block %zu (%p, %zu bytes) changed at "
+			    "byte %zu", r, i, blocks[i], sizes[i], off);
+		}
+	}
+	for (i = 0; i < NBLOCKS; i++)
+		free(blocks[i]);
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_null_behaves_as_malloc);
+ATF_TC_BODY(realloc_null_behaves_as_malloc, tc)
+{
+	static const size_t sizes[] = { 0, 1, 16, 100, 5000, 100 * KiB,
+	    8 * MiB };
+	size_t i;
+	void *p;
+
+	for (i = 0; i < NELEMS(sizes); i++) {
+		p = realloc(NULL, sizes[i]);
+		ATF_REQUIRE_MSG(p != NULL, "realloc(NULL, %zu) failed",
+		    sizes[i]);
+		ATF_REQUIRE((uintptr_t)p % (sizes[i] >= 16 ? 16 : 1) == 0);
+		ATF_REQUIRE(usable_size(p) >= sizes[i]);
+		memset(p, 0x11, sizes[i]);
+		free(p);
+	}
+}
+
+/*
+ * realloc(p, 0) either frees p and returns NULL (glibc) or returns a
+ * minimal block in its place (jemalloc, BSD): both are allowed, but p's
+ * memory must be released.  A leak of the 100 000 touched 4 KiB blocks
+ * would be 400 MiB of resident memory.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_to_zero_releases_block);
+ATF_TC_BODY(realloc_to_zero_releases_block, tc)
+{
+	size_t before, after;
+	void *p, *q;
+	int i;
+
+	before = rss_bytes();
+	for (i = 0; i < 100000; i++) {
+		p = malloc(4096);
+		ATF_REQUIRE(p != NULL);
+		memset(p, 0x77, 4096);
+		q = realloc(p, 0);
+		if (q != NULL) {
+			ATF_REQUIRE((uintptr_t)q % 16 == 0);
+			free(q);
+		}
+	}
+	after = rss_bytes();
+	ATF_REQUIRE_MSG(after < before + RSS_GROWTH_MAX,
+	    "RSS grew from %zu to %zu bytes: realloc(p, 0) leaks", before,
+	    after);
+}
+
+/*
+ * free_sized with the size that was requested releases the block: live
+ * neighbours keep their contents, and a loop that would leak 640 MiB of
+ * touched memory if it did not release stays within the RSS bound.
+ */
+ATF_TC_WITHOUT_HEAD(free_sized_releases_block);
+ATF_TC_BODY(free_sized_releases_block, tc)
+{
+	enum { NLIVE = 64 };
+	void *live[NLIVE], *p;
+	size_t before, after, i, n;
+
+	for (i = 0; i < NLIVE; i++) {
+		live[i] = malloc(i * 100 + 1);
+		ATF_REQUIRE(live[i] != NULL);
+		pattern_fill(live[i], i * 100 + 1, (unsigned)i);
+	}
+	for (n = 0; n <= 20000; n += n < 1024 ? 1 : 97) {
+		p = malloc(n);
+		ATF_REQUIRE(p != NULL);
+		memset(p, 0xee, n);
+		free_sized(p, n);
+	}
+	free_sized(NULL, 0);
+	before = rss_bytes();
+	for (i = 0; i < 10000; i++) {
+		n = i % 3 == 0 ? 64 * KiB : (i % 3 == 1 ? 40 * KiB : 3 * MiB);
+		p = malloc(n);
+		ATF_REQUIRE(p != NULL);
+		memset(p, 0xee, n < 64 * KiB ? n : 64 * KiB);
+		free_sized(p, n);
+	}
+	after = rss_bytes();
+	ATF_REQUIRE_MSG(after < before + RSS_GROWTH_MAX,
+	    "RSS grew from %zu to %zu bytes: free_sized leaks", before, after);
+	for (i = 0; i < NLIVE; i++) {
+		ATF_REQUIRE_EQ_MSG(pattern_check(live[i], i * 100 + 1,
+		    (unsigned)i), i * 100 + 1, "live block %zu changed", i);
+		free_sized(live[i], i * 100 + 1);
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(free_aligned_sized_releases_block);
+ATF_TC_BODY(free_aligned_sized_releases_block, tc)
+{
+	size_t align, before, after, i, n;
+	void *p;
+	int lg;
+
+	for (lg = 0; lg <= 21; lg++) {
+		align = (size_t)1 << lg;
+		for (n = align; n <= 4 * align && n <= 8 * MiB; n += align) {
+			p = aligned_alloc(align, n);
+			ATF_REQUIRE_MSG(p != NULL, "aligned_alloc(%zu, %zu)",
+			    align, n);
+			ATF_REQUIRE((uintptr_t)p % align == 0);
+			memset(p, 0xdd, n);
+			free_aligned_sized(p, align, n);
+		}
+	}
+	free_aligned_sized(NULL, 64, 0);
+	before = rss_bytes();
+	for (i = 0; i < 10000; i++) {
+		align = (size_t)1 << (6 + i % 10);
+		n = 64 * KiB;
+		p = aligned_alloc(align, n);
+		ATF_REQUIRE(p != NULL);
+		memset(p, 0xdd, n);
+		free_aligned_sized(p, align, n);
+	}
+	after = rss_bytes();
+	ATF_REQUIRE_MSG(after < before + RSS_GROWTH_MAX,
+	    "RSS grew from %zu to %zu bytes: free_aligned_sized leaks", before,
+	    after);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+
+	ATF_TP_ADD_TC(tp, realloc_preserves_contents_small_to_small);
+	ATF_TP_ADD_TC(tp, realloc_preserves_contents_small_and_large);
+	ATF_TP_ADD_TC(tp, realloc_preserves_contents_large_and_large);
+	ATF_TP_ADD_TC(tp, realloc_preserves_contents_large_and_huge);
+	ATF_TP_ADD_TC(tp, realloc_preserves_contents_huge_and_small);
+	ATF_TP_ADD_TC(tp, realloc_leaves_other_blocks_intact);
+	ATF_TP_ADD_TC(tp, realloc_null_behaves_as_malloc);
+	ATF_TP_ADD_TC(tp, realloc_to_zero_releases_block);
+	ATF_TP_ADD_TC(tp, free_sized_releases_block);
+	ATF_TP_ADD_TC(tp, free_aligned_sized_releases_block);
+	return (atf_no_error());
+}
