@@ -35,8 +35,8 @@ static const size_t huge_sizes[] = {
 	errno = 0;							\
 	(p) = (call);							\
 	ATF_REQUIRE_MSG((p) == NULL, "%s returned %p", (desc), (p));	\
-	ATF_REQUIRE_EQ_MSG(errno, ENOMEM, "%s set errno %d, not ENOMEM",\
-	    (desc), errno);						\
+	ATF_REQUIRE_EQ_MSG(errno, ENOMEM,				\
+	    "%s set errno %d, not ENOMEM", (desc), errno);		\
 } while (0)
 
 ATF_TC_WITHOUT_HEAD(malloc_size_max_fails_with_enomem);
@@ -124,8 +124,9 @@ ATF_TC_BODY(realloc_size_max_fails_and_keeps_block, tc)
 		pattern_fill(p, sizes[i], (unsigned)i);
 		usize = usable_size(p);
 		for (j = 0; j < NHUGE; j++) {
-			snprintf(desc, sizeof(desc), "realloc(malloc(%zu), %#zx)",
-			    sizes[i], huge_sizes[j]);
+			snprintf(desc, sizeof(desc),
+			    "realloc(malloc(%zu), %#zx)", sizes[i],
+			    huge_sizes[j]);
 			REQUIRE_ENOMEM(realloc(p, size_launder(huge_sizes[j])),
 			    q, desc);
 		}
