@@ -137,7 +137,7 @@ require_child_ok(const struct child_result *res, int n)
 	    "child %d %s%s (report: %s; stderr: %s)", n,
 	    child_status_str(res, status, sizeof(status)),
 	    WIFSIGNALED(res->status) && WTERMSIG(res->status) == SIGALRM ?
-	    ": deadlocked" : "", res->report, res->err);
+	    ": deadlocked" : "", res->report_line, res->err_line);
 }
 
 static void

@@ -36,7 +36,9 @@
 /*
  * What a child left behind: its wait status, everything it wrote to fd 2
  * (err) and everything it reported on the report pipe (report), each
- * NUL-terminated and truncated to CHILD_OUTPUT_MAX - 1 bytes.
+ * NUL-terminated and truncated to CHILD_OUTPUT_MAX - 1 bytes.  The _line
+ * copies have newlines shown as \n, for failure reasons, which must be
+ * one line.
  */
 struct child_result {
 	int	status;
@@ -44,7 +46,24 @@ struct child_result {
 	size_t	errlen;
 	char	report[CHILD_OUTPUT_MAX];
 	size_t	reportlen;
+	char	err_line[2 * CHILD_OUTPUT_MAX];
+	char	report_line[2 * CHILD_OUTPUT_MAX];
 };
+
+/* Copy src to dst (of size >= 2 * strlen(src) + 1), newlines as \n. */
+static inline void
+text_to_line(char *dst, const char *src)
+{
+
+	for (; *src != '\0'; src++) {
+		if (*src == '\n') {
+			*dst++ = '\\';
+			*dst++ = 'n';
+		} else
+			*dst++ = *src;
+	}
+	*dst = '\0';
+}
 
 /* The child's end of the report pipe; -1 outside a child. */
 static int child_report_fd = -1;
@@ -201,6 +220,8 @@ child_run(void (*fn)(void *), void *arg, struct child_result *res)
 		}
 	}
 	ATF_REQUIRE(waitpid(pid, &res->status, 0) == pid);
+	text_to_line(res->err_line, res->err);
+	text_to_line(res->report_line, res->report);
 }
 
 /* Did the child exit normally with status 0? */

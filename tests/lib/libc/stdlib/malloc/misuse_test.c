@@ -1,0 +1,507 @@
+/*
+ * Misuse the allocator catches by default (issue 9): double frees, frees of
+ * pointers it never handed out or that point inside a block, and sized
+ * frees with the wrong size.  Each case commits the misuse in a child and
+ * requires that the child dies of SIGABRT at that very call, after writing
+ * one line to fd 2 that names the call and the address as %p prints it:
+ *
+ *	<malloc>: free(): double free of 0x...
+ *	<malloc>: free(): invalid pointer 0x... (not allocated by malloc)
+ *	<malloc>: free(): invalid pointer 0x... (inside a block)
+ *	<malloc>: sdallocx(): size 100 does not match block 0x... of size 48
+ *
+ * The child reports the address before the misuse and "survived" after
+ * it, so a child that carries on (and might hand a block out twice) fails
+ * the case even if it aborts later.
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <atf-c.h>
+
+#include "malloc_np.h"
+#include "malloc_test_util.h"
+
+#define	KiB	((size_t)1 << 10)
+#define	MiB	((size_t)1 << 20)
+
+/*
+ * Run commit() in a child and require the abort and the message: fmt is
+ * the expected line with one %s where the address reported by the child
+ * goes.
+ */
+static void
+expect_abort(void (*commit)(void *), void *arg, const char *fmt)
+{
+	static struct child_result res;
+	char addr[64], expected[256], status[128];
+	const char *a, *end;
+
+	child_run(commit, arg, &res);
+	ATF_REQUIRE_MSG(strstr(res.report, "survived") == NULL,
+	    "the process went on after the misuse (report: %s; stderr: %s)",
+	    res.report_line, res.err_line);
+	ATF_REQUIRE_MSG(WIFSIGNALED(res.status) &&
+	    WTERMSIG(res.status) == SIGABRT,
+	    "child %s, not killed by SIGABRT (stderr: %s)",
+	    child_status_str(&res, status, sizeof(status)), res.err_line);
+	a = strstr(res.report, "addr ");
+	ATF_REQUIRE_MSG(a != NULL, "child reported no address: %s",
+	    res.report_line);
+	a += strlen("addr ");
+	end = strchr(a, '\n');
+	ATF_REQUIRE(end != NULL && (size_t)(end - a) < sizeof(addr));
+	memcpy(addr, a, (size_t)(end - a));
+	addr[end - a] = '\0';
+	snprintf(expected, sizeof(expected), fmt, addr);
+	ATF_REQUIRE_MSG(text_has_line(res.err, expected),
+	    "stderr lacks the line \"%s\"; it was: \"%s\"", expected,
+	    res.err_line);
+}
+
+/* Commit the misuse, then say so if the process is still alive. */
+#define	SURVIVED()	child_report("survived\n")
+
+static void
+double_free_small(void *arg)
+{
+	void *a, *again;
+
+	(void)arg;
+	a = malloc(32);
+	child_report_ptr("addr", a);
+	/* The compiler must not see that again is a: it rejects the misuse. */
+	again = ptr_launder(a);
+	free(a);
+	free(again);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_of_small_block_aborts);
+ATF_TC_BODY(double_free_of_small_block_aborts, tc)
+{
+
+	expect_abort(double_free_small, NULL,
+	    "<malloc>: free(): double free of %s");
+}
+
+/* a is no longer on top of the thread cache when it is freed again. */
+static void
+double_free_after_other_free(void *arg)
+{
+	void *a, *again, *b;
+
+	(void)arg;
+	a = malloc(32);
+	b = malloc(32);
+	child_report_ptr("addr", a);
+	/* The compiler must not see that again is a: it rejects the misuse. */
+	again = ptr_launder(a);
+	free(a);
+	free(b);
+	free(again);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_after_other_frees_aborts);
+ATF_TC_BODY(double_free_after_other_frees_aborts, tc)
+{
+
+	expect_abort(double_free_after_other_free, NULL,
+	    "<malloc>: free(): double free of %s");
+}
+
+/*
+ * Enough frees between the two that a has left the thread cache for its
+ * slab: the slab's own record must catch it.
+ */
+static void
+double_free_after_flush(void *arg)
+{
+	enum { NOTHERS = 4096 };
+	static void *others[NOTHERS];
+	void *a, *again;
+	int i;
+
+	(void)arg;
+	a = malloc(32);
+	for (i = 0; i < NOTHERS; i++)
+		others[i] = malloc(32);
+	child_report_ptr("addr", a);
+	/* The compiler must not see that again is a: it rejects the misuse. */
+	again = ptr_launder(a);
+	free(a);
+	for (i = 0; i < NOTHERS; i++)
+		free(others[i]);
+	free(again);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_after_cache_flush_aborts);
+ATF_TC_BODY(double_free_after_cache_flush_aborts, tc)
+{
+
+	expect_abort(double_free_after_flush, NULL,
+	    "<malloc>: free(): double free of %s");
+}
+
+static void
+double_free_sized(void *arg)
+{
+	size_t n = *(size_t *)arg;
+	void *a, *again;
+
+	a = malloc(n);
+	memset(a, 1, n);
+	child_report_ptr("addr", a);
+	/* The compiler must not see that again is a: it rejects the misuse. */
+	again = ptr_launder(a);
+	free(a);
+	free(again);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_of_large_block_aborts);
+ATF_TC_BODY(double_free_of_large_block_aborts, tc)
+{
+	size_t n = 100 * KiB;
+
+	expect_abort(double_free_sized, &n,
+	    "<malloc>: free(): double free of %s");
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_of_huge_block_aborts);
+ATF_TC_BODY(double_free_of_huge_block_aborts, tc)
+{
+	size_t n = 8 * MiB;
+
+	expect_abort(double_free_sized, &n,
+	    "<malloc>: free(): double free of %s");
+}
+
+/*
+ * free(a); free(b); free(a) followed by mallocs of the same size: if the
+ * third call did not stop the process, two of the mallocs could return
+ * the same block.  The process must die in the third call, before any
+ * malloc could hand a out again.
+ */
+static void
+double_free_then_malloc(void *arg)
+{
+	void *a, *again, *b, *x, *y, *z;
+
+	(void)arg;
+	a = malloc(48);
+	b = malloc(48);
+	child_report_ptr("addr", a);
+	/* The compiler must not see that again is a: it rejects the misuse. */
+	again = ptr_launder(a);
+	free(a);
+	free(b);
+	free(again);
+	SURVIVED();
+	x = malloc(48);
+	y = malloc(48);
+	z = malloc(48);
+	if (x == y || x == z || y == z)
+		child_report("handed out twice\n");
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_never_hands_block_out_twice);
+ATF_TC_BODY(double_free_never_hands_block_out_twice, tc)
+{
+
+	expect_abort(double_free_then_malloc, NULL,
+	    "<malloc>: free(): double free of %s");
+}
+
+static void
+free_stack(void *arg)
+{
+	char buf[64];
+	void *p;
+
+	(void)arg;
+	memset(buf, 0, sizeof(buf));
+	p = ptr_launder(buf);
+	child_report_ptr("addr", p);
+	free(p);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(free_of_stack_address_aborts);
+ATF_TC_BODY(free_of_stack_address_aborts, tc)
+{
+
+	expect_abort(free_stack, NULL,
+	    "<malloc>: free(): invalid pointer %s (not allocated by malloc)");
+}
+
+static char static_buf[256];
+
+static void
+free_static(void *arg)
+{
+	void *p;
+
+	(void)arg;
+	p = ptr_launder(static_buf + 64);
+	child_report_ptr("addr", p);
+	free(p);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(free_of_static_address_aborts);
+ATF_TC_BODY(free_of_static_address_aborts, tc)
+{
+
+	expect_abort(free_static, NULL,
+	    "<malloc>: free(): invalid pointer %s (not allocated by malloc)");
+}
+
+/* Memory from another allocator: a mapping of our own. */
+static void
+free_mmap(void *arg)
+{
+	void *p;
+
+	(void)arg;
+	/* Allocate first so the allocator's own mappings exist. */
+	free(malloc(100));
+	p = mmap(NULL, 64 * KiB, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		child_report("mmap failed\n");
+		_exit(1);
+	}
+	child_report_ptr("addr", p);
+	free(p);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(free_of_mmap_pointer_aborts);
+ATF_TC_BODY(free_of_mmap_pointer_aborts, tc)
+{
+
+	expect_abort(free_mmap, NULL,
+	    "<malloc>: free(): invalid pointer %s (not allocated by malloc)");
+}
+
+static void
+free_interior(void *arg)
+{
+	const size_t *sz = arg;	/* { block size, offset } */
+	char *p;
+
+	p = malloc(sz[0]);
+	memset(p, 0, sz[0]);
+	child_report_ptr("addr", p + sz[1]);
+	free(ptr_launder(p + sz[1]));
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(free_inside_small_block_aborts);
+ATF_TC_BODY(free_inside_small_block_aborts, tc)
+{
+	size_t sz[2] = { 64, 16 };
+
+	expect_abort(free_interior, sz,
+	    "<malloc>: free(): invalid pointer %s (inside a block)");
+}
+
+ATF_TC_WITHOUT_HEAD(free_inside_large_block_aborts);
+ATF_TC_BODY(free_inside_large_block_aborts, tc)
+{
+	size_t sz[2] = { 100 * KiB, 4096 };
+
+	expect_abort(free_interior, sz,
+	    "<malloc>: free(): invalid pointer %s (inside a block)");
+}
+
+static void
+realloc_stack(void *arg)
+{
+	char buf[64];
+	void *p;
+
+	(void)arg;
+	memset(buf, 0, sizeof(buf));
+	p = ptr_launder(buf);
+	child_report_ptr("addr", p);
+	p = realloc(p, 1000);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_of_invalid_pointer_aborts);
+ATF_TC_BODY(realloc_of_invalid_pointer_aborts, tc)
+{
+
+	expect_abort(realloc_stack, NULL,
+	    "<malloc>: realloc(): invalid pointer %s "
+	    "(not allocated by malloc)");
+}
+
+static void
+realloc_interior(void *arg)
+{
+	char *p, *q;
+
+	(void)arg;
+	p = malloc(64);
+	memset(p, 0, 64);
+	child_report_ptr("addr", p + 16);
+	q = realloc(ptr_launder(p + 16), 1000);
+	(void)q;
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_inside_block_aborts);
+ATF_TC_BODY(realloc_inside_block_aborts, tc)
+{
+
+	expect_abort(realloc_interior, NULL,
+	    "<malloc>: realloc(): invalid pointer %s (inside a block)");
+}
+
+/*
+ * A 48-byte block freed as if it were 100 bytes (class 112).  Blocks of
+ * both classes are freed afterwards, so an allocator that only checks
+ * when a cache flushes still meets the bad block before "survived".
+ */
+static void
+sized_free_wrong_size(void *arg)
+{
+	enum { NOTHERS = 4096 };
+	static void *others[NOTHERS];
+	bool use_free_sized = *(bool *)arg;
+	void *p;
+	int i;
+
+	for (i = 0; i < NOTHERS; i++)
+		others[i] = malloc(i % 2 ? 48 : 100);
+	p = malloc(48);
+	memset(p, 0, 48);
+	child_report_ptr("addr", p);
+	if (use_free_sized)
+		free_sized(p, size_launder(100));
+	else
+		sdallocx(p, size_launder(100), 0);
+	for (i = 0; i < NOTHERS; i++)
+		free(others[i]);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(sdallocx_with_wrong_size_aborts);
+ATF_TC_BODY(sdallocx_with_wrong_size_aborts, tc)
+{
+	bool use_free_sized = false;
+
+	expect_abort(sized_free_wrong_size, &use_free_sized,
+	    "<malloc>: sdallocx(): size 100 does not match block %s "
+	    "of size 48");
+}
+
+ATF_TC_WITHOUT_HEAD(free_sized_with_wrong_size_aborts);
+ATF_TC_BODY(free_sized_with_wrong_size_aborts, tc)
+{
+	bool use_free_sized = true;
+
+	expect_abort(sized_free_wrong_size, &use_free_sized,
+	    "<malloc>: free_sized(): size 100 does not match block %s "
+	    "of size 48");
+}
+
+/* A size in the block's own class is right, whatever was requested. */
+ATF_TC_WITHOUT_HEAD(sdallocx_with_size_in_same_class_succeeds);
+ATF_TC_BODY(sdallocx_with_size_in_same_class_succeeds, tc)
+{
+	size_t n, usize;
+	void *p;
+
+	for (n = 1; n <= 20000; n += n < 512 ? 1 : 61) {
+		p = malloc(n);
+		ATF_REQUIRE(p != NULL);
+		usize = usable_size(p);
+		sdallocx(p, n, 0);
+		p = malloc(n);
+		ATF_REQUIRE(p != NULL);
+		sdallocx(p, usize, 0);
+	}
+}
+
+static void
+usable_size_stack(void *arg)
+{
+	char buf[64];
+	void *p;
+
+	(void)arg;
+	memset(buf, 0, sizeof(buf));
+	p = ptr_launder(buf);
+	child_report_ptr("addr", p);
+	(void)malloc_usable_size(p);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(malloc_usable_size_of_invalid_pointer_aborts);
+ATF_TC_BODY(malloc_usable_size_of_invalid_pointer_aborts, tc)
+{
+
+	expect_abort(usable_size_stack, NULL,
+	    "<malloc>: malloc_usable_size(): invalid pointer %s "
+	    "(not allocated by malloc)");
+}
+
+static void
+sallocx_static(void *arg)
+{
+	void *p;
+
+	(void)arg;
+	p = ptr_launder(static_buf);
+	child_report_ptr("addr", p);
+	(void)sallocx(p, 0);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(sallocx_of_invalid_pointer_aborts);
+ATF_TC_BODY(sallocx_of_invalid_pointer_aborts, tc)
+{
+
+	expect_abort(sallocx_static, NULL,
+	    "<malloc>: sallocx(): invalid pointer %s "
+	    "(not allocated by malloc)");
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+
+	ATF_TP_ADD_TC(tp, double_free_of_small_block_aborts);
+	ATF_TP_ADD_TC(tp, double_free_after_other_frees_aborts);
+	ATF_TP_ADD_TC(tp, double_free_after_cache_flush_aborts);
+	ATF_TP_ADD_TC(tp, double_free_of_large_block_aborts);
+	ATF_TP_ADD_TC(tp, double_free_of_huge_block_aborts);
+	ATF_TP_ADD_TC(tp, double_free_never_hands_block_out_twice);
+	ATF_TP_ADD_TC(tp, free_of_stack_address_aborts);
+	ATF_TP_ADD_TC(tp, free_of_static_address_aborts);
+	ATF_TP_ADD_TC(tp, free_of_mmap_pointer_aborts);
+	ATF_TP_ADD_TC(tp, free_inside_small_block_aborts);
+	ATF_TP_ADD_TC(tp, free_inside_large_block_aborts);
+	ATF_TP_ADD_TC(tp, realloc_of_invalid_pointer_aborts);
+	ATF_TP_ADD_TC(tp, realloc_inside_block_aborts);
+	ATF_TP_ADD_TC(tp, sdallocx_with_wrong_size_aborts);
+	ATF_TP_ADD_TC(tp, free_sized_with_wrong_size_aborts);
+	ATF_TP_ADD_TC(tp, sdallocx_with_size_in_same_class_succeeds);
+	ATF_TP_ADD_TC(tp, malloc_usable_size_of_invalid_pointer_aborts);
+	ATF_TP_ADD_TC(tp, sallocx_of_invalid_pointer_aborts);
+	return (atf_no_error());
+}
