@@ -138,8 +138,8 @@ int_compare(const void *a, const void *b)
 
 /*
  * C library calls that allocate internally (stdio buffers, dlopen's link
- * map, qsort's scratch array, open_memstream, getline) run on our malloc without
- * recursing into it or deadlocking, and what they hand back frees.
+ * map, qsort's scratch array, open_memstream, getline) run on our malloc
+ * without recursing into it or deadlocking, and what they hand back frees.
  */
 ATF_TC_WITHOUT_HEAD(libc_internals_allocate_without_recursion);
 ATF_TC_BODY(libc_internals_allocate_without_recursion, tc)

@@ -1,0 +1,325 @@
+/*
+ * Options read from MALLOC_CONF at start-up: junk:true (new memory filled
+ * with 0xa5), zero:true (new memory zeroed), xmalloc:true (out of memory
+ * aborts with a message), and the warning for an unknown option.
+ *
+ * The allocator reads MALLOC_CONF once, before main, so each case runs
+ * this program again with MALLOC_CONF and MALLOC_TEST_HELPER set: a
+ * constructor sees the helper's name, runs it and exits before ATF
+ * starts.  A helper exits 0 when the expectation holds, or reports what
+ * it found and exits 1.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <atf-c.h>
+
+#include "malloc_test_util.h"
+
+#define	KiB	((size_t)1 << 10)
+#define	MiB	((size_t)1 << 20)
+
+#define	HELPER_ENV	"MALLOC_TEST_HELPER"
+#define	REPORT_FD_ENV	"MALLOC_TEST_REPORT_FD"
+
+#define	JUNK_ALLOC	0xa5
+#define	JUNK_FREE	0x5a
+
+static const size_t sizes[] = { 1, 24, 100, 1000, 14000, 20 * KiB,
+    100 * KiB, 3 * MiB, 9 * MiB };
+#define	NSIZES	(sizeof(sizes) / sizeof(sizes[0]))
+
+/* In a helper: report the first byte of p[0..n) that is not c and fail. */
+static void
+helper_require_bytes(const char *what, size_t n, const void *p,
+    unsigned char c)
+{
+	const unsigned char *b = p;
+	char msg[256];
+	size_t i;
+
+	if (p == NULL) {
+		snprintf(msg, sizeof(msg), "%s of %zu bytes failed\n", what, n);
+		child_report(msg);
+		_exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		if (b[i] != c) {
+			snprintf(msg, sizeof(msg), "%s(%zu) = %p: byte %zu is "
+			    "%#x, not %#x\n", what, n, p, i, b[i], c);
+			child_report(msg);
+			_exit(1);
+		}
+	}
+}
+
+/*
+ * Dirty and free a block of each size (so that the next one may reuse
+ * dirty memory), then allocate it again with alloc and require every byte
+ * to be c.
+ */
+static void
+helper_check_fresh_blocks(const char *what, void *(*alloc)(size_t),
+    unsigned char c)
+{
+	size_t i;
+	int round;
+	void *p;
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < NSIZES; i++) {
+			p = malloc(sizes[i]);
+			if (p != NULL) {
+				memset(p, 0x17, sizes[i]);
+				free(p);
+			}
+			p = alloc(sizes[i]);
+			helper_require_bytes(what, sizes[i], p, c);
+			free(p);
+		}
+	}
+}
+
+static void *
+calloc_one(size_t n)
+{
+
+	return (calloc(1, n));
+}
+
+static int
+helper_junk_alloc(void)
+{
+
+	helper_check_fresh_blocks("malloc", malloc, JUNK_ALLOC);
+	return (0);
+}
+
+static int
+helper_junk_calloc(void)
+{
+
+	helper_check_fresh_blocks("calloc", calloc_one, 0);
+	return (0);
+}
+
+static int
+helper_zero_malloc(void)
+{
+
+	helper_check_fresh_blocks("malloc", malloc, 0);
+	return (0);
+}
+
+/* Grow dirty blocks with realloc: the new tail must be zero. */
+static int
+helper_zero_realloc(void)
+{
+	size_t i;
+	char *p, *q;
+
+	for (i = 0; i + 1 < NSIZES; i++) {
+		p = malloc(sizes[i]);
+		if (p == NULL)
+			return (1);
+		memset(p, 0x17, sizes[i]);
+		q = realloc(p, sizes[i + 1]);
+		helper_require_bytes("realloc's new tail",
+		    sizes[i + 1] - sizes[i], q == NULL ? NULL : q + sizes[i],
+		    0);
+		free(q);
+	}
+	return (0);
+}
+
+static int
+helper_xmalloc(void)
+{
+	void *p;
+
+	p = malloc(size_launder(SIZE_MAX));
+	child_report_ptr("survived: malloc(SIZE_MAX) returned", p);
+	return (1);
+}
+
+static int
+helper_allocate(void)
+{
+	void *p;
+
+	p = malloc(100);
+	if (p == NULL)
+		return (1);
+	free(p);
+	child_report("allocated\n");
+	return (0);
+}
+
+static const struct helper {
+	const char	*name;
+	int		(*fn)(void);
+} helpers[] = {
+	{ "junk_alloc",		helper_junk_alloc },
+	{ "junk_calloc",	helper_junk_calloc },
+	{ "zero_malloc",	helper_zero_malloc },
+	{ "zero_realloc",	helper_zero_realloc },
+	{ "xmalloc",		helper_xmalloc },
+	{ "allocate",		helper_allocate },
+};
+
+/* In the re-executed program: run the helper named in the environment. */
+__attribute__((constructor))
+static void
+helper_dispatch(void)
+{
+	const char *name, *fd;
+	size_t i;
+
+	name = getenv(HELPER_ENV);
+	if (name == NULL)
+		return;
+	fd = getenv(REPORT_FD_ENV);
+	child_report_fd = fd != NULL ? atoi(fd) : -1;
+	for (i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
+		if (strcmp(name, helpers[i].name) == 0)
+			_exit(helpers[i].fn());
+	}
+	child_report("no such helper\n");
+	_exit(127);
+}
+
+struct reexec {
+	const char	*conf;		/* MALLOC_CONF */
+	const char	*helper;
+};
+
+/* In the forked child: become this program again, running a helper. */
+static void
+reexec_helper(void *arg)
+{
+	const struct reexec *re = arg;
+	char conf[256], helper[128], fd[64];
+	char *argv[] = { (char *)"options_test", NULL };
+	char *envp[] = { conf, helper, fd, NULL };
+
+	snprintf(conf, sizeof(conf), "MALLOC_CONF=%s", re->conf);
+	snprintf(helper, sizeof(helper), "%s=%s", HELPER_ENV, re->helper);
+	snprintf(fd, sizeof(fd), "%s=%d", REPORT_FD_ENV, child_report_fd);
+	execve("/proc/self/exe", argv, envp);
+	child_report("execve of /proc/self/exe failed\n");
+	_exit(126);
+}
+
+static void
+run_helper(const char *conf, const char *helper, struct child_result *res)
+{
+	struct reexec re = { conf, helper };
+
+	child_run(reexec_helper, &re, res);
+}
+
+/* Run a helper that must exit 0, and fail with what it reported if not. */
+static void
+require_helper_ok(const char *conf, const char *helper)
+{
+	static struct child_result res;
+	char status[128];
+
+	run_helper(conf, helper, &res);
+	ATF_REQUIRE_MSG(child_exited_ok(&res),
+	    "with MALLOC_CONF=%s, helper %s %s: %s (stderr: %s)", conf, helper,
+	    child_status_str(&res, status, sizeof(status)), res.report_line,
+	    res.err_line);
+}
+
+ATF_TC_WITHOUT_HEAD(junk_true_fills_new_memory_with_a5);
+ATF_TC_BODY(junk_true_fills_new_memory_with_a5, tc)
+{
+
+	require_helper_ok("junk:true", "junk_alloc");
+}
+
+ATF_TC_WITHOUT_HEAD(junk_alloc_fills_new_memory_with_a5);
+ATF_TC_BODY(junk_alloc_fills_new_memory_with_a5, tc)
+{
+
+	require_helper_ok("junk:alloc", "junk_alloc");
+}
+
+/* Junk is for uninitialised memory: calloc still returns zeroes. */
+ATF_TC_WITHOUT_HEAD(junk_true_leaves_calloc_zeroed);
+ATF_TC_BODY(junk_true_leaves_calloc_zeroed, tc)
+{
+
+	require_helper_ok("junk:true", "junk_calloc");
+}
+
+ATF_TC_WITHOUT_HEAD(zero_true_zeroes_malloc_memory);
+ATF_TC_BODY(zero_true_zeroes_malloc_memory, tc)
+{
+
+	require_helper_ok("zero:true", "zero_malloc");
+}
+
+ATF_TC_WITHOUT_HEAD(zero_true_zeroes_realloc_growth);
+ATF_TC_BODY(zero_true_zeroes_realloc_growth, tc)
+{
+
+	require_helper_ok("zero:true", "zero_realloc");
+}
+
+ATF_TC_WITHOUT_HEAD(xmalloc_true_aborts_on_out_of_memory);
+ATF_TC_BODY(xmalloc_true_aborts_on_out_of_memory, tc)
+{
+	static struct child_result res;
+	char status[128];
+
+	run_helper("xmalloc:true", "xmalloc", &res);
+	ATF_REQUIRE_MSG(WIFSIGNALED(res.status) &&
+	    WTERMSIG(res.status) == SIGABRT,
+	    "malloc(SIZE_MAX) with xmalloc:true: child %s (%s)",
+	    child_status_str(&res, status, sizeof(status)), res.report_line);
+	ATF_REQUIRE_MSG(strstr(res.err, "<malloc>: ") != NULL &&
+	    strchr(res.err, '\n') != NULL,
+	    "no \"<malloc>: \" message line before the abort: \"%s\"",
+	    res.err_line);
+}
+
+/* An option the allocator does not know: a warning, then business. */
+ATF_TC_WITHOUT_HEAD(unknown_option_warns_and_continues);
+ATF_TC_BODY(unknown_option_warns_and_continues, tc)
+{
+	static struct child_result res;
+	char status[128];
+
+	run_helper("no_such_option:true", "allocate", &res);
+	ATF_REQUIRE_MSG(child_exited_ok(&res),
+	    "child %s: %s (stderr: %s)",
+	    child_status_str(&res, status, sizeof(status)), res.report_line,
+	    res.err_line);
+	ATF_REQUIRE(text_has_line(res.report, "allocated"));
+	ATF_REQUIRE_MSG(strstr(res.err, "<malloc>: ") != NULL &&
+	    strstr(res.err, "no_such_option") != NULL,
+	    "no warning naming the option: \"%s\"", res.err_line);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+
+	ATF_TP_ADD_TC(tp, junk_true_fills_new_memory_with_a5);
+	ATF_TP_ADD_TC(tp, junk_alloc_fills_new_memory_with_a5);
+	ATF_TP_ADD_TC(tp, junk_true_leaves_calloc_zeroed);
+	ATF_TP_ADD_TC(tp, zero_true_zeroes_malloc_memory);
+	ATF_TP_ADD_TC(tp, zero_true_zeroes_realloc_growth);
+	ATF_TP_ADD_TC(tp, xmalloc_true_aborts_on_out_of_memory);
+	ATF_TP_ADD_TC(tp, unknown_option_warns_and_continues);
+	return (atf_no_error());
+}
