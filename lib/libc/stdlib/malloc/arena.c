@@ -1,0 +1,792 @@
+/*
+ * Arenas: bins of slabs for small classes, page runs for large ones, and
+ * the extent caches both draw from.
+ *
+ * Invariants:
+ * - A slab is on its bin's nonfull list exactly when it has free regions
+ *   and is not the bin's slabcur; full slabs are tracked by nobody (the
+ *   pointer map finds them on free).
+ * - An empty slab other than slabcur goes back to the dirty cache at once.
+ * - Free extents have SZ_FREE entries at both ends in the pointer map and
+ *   zero entries inside; freeing such a pointer again is a double free.
+ *
+ * Lock order: bin lock, then extent_lock (see arena.h).
+ */
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "base.h"
+#include "conf.h"
+#include "hooks.h"
+#include "msg.h"
+#include "pages.h"
+#include "pmap.h"
+
+#define	GROW_MIN	HUGEPAGE
+#define	GROW_MAX	((size_t)1 << 30)
+
+struct arena	*arenas[ARENAS_MAX];
+unsigned	 narenas_auto;
+unsigned	 narenas_total;
+
+static struct mlock	arenas_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
+			    RANK_CTL };
+
+static uint64_t
+clock_ns(void)
+{
+	struct timespec ts;
+
+#ifdef CLOCK_MONOTONIC_COARSE
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+struct arena *
+arena_create(unsigned ind, extent_hooks_t *hooks)
+{
+	struct arena *arena;
+	unsigned i;
+
+	arena = base_alloc(sizeof(*arena), CACHELINE);
+	if (arena == NULL)
+		return (NULL);
+	arena->ind = ind;
+	mlock_init(&arena->extent_lock, RANK_EXTENTS);
+	arena->hooks = hooks != NULL ? hooks : &hooks_default;
+	ecache_init(&arena->dirty, EXTENT_DIRTY);
+	ecache_init(&arena->muzzy, EXTENT_MUZZY);
+	ecache_init(&arena->retained, EXTENT_RETAINED);
+	arena->dirty_decay_ms = opt.dirty_decay_ms;
+	arena->muzzy_decay_ms = opt.muzzy_decay_ms;
+	arena->grow_next = GROW_MIN;
+	for (i = 0; i < SC_NBINS; i++)
+		mlock_init(&arena->bins[i].lock, RANK_BIN);
+	__atomic_store_n(&arenas[ind], arena, __ATOMIC_RELEASE);
+	return (arena);
+}
+
+struct arena *
+arena_get(unsigned ind, bool create)
+{
+	struct arena *arena;
+
+	if (ind >= ARENAS_MAX)
+		return (NULL);
+	arena = __atomic_load_n(&arenas[ind], __ATOMIC_ACQUIRE);
+	if (arena != NULL || !create)
+		return (arena);
+	mlock_lock(&arenas_lock);
+	arena = arenas[ind];
+	if (arena == NULL)
+		arena = arena_create(ind, NULL);
+	mlock_unlock(&arenas_lock);
+	return (arena);
+}
+
+/* Extents -------------------------------------------------------------- */
+
+/* Cuts ext at size_a; returns the tail, or NULL if the hooks refuse. */
+static struct extent *
+extent_split(struct arena *arena, struct extent *ext, size_t size_a)
+{
+	struct extent *tail;
+
+	tail = extent_desc_alloc();
+	if (tail == NULL)
+		return (NULL);
+	if (hooks_split(arena->hooks, (void *)ext->addr, ext->size, size_a,
+	    arena->ind)) {
+		extent_desc_free(tail);
+		return (NULL);
+	}
+	memset(tail, 0, sizeof(*tail));
+	tail->addr = ext->addr + size_a;
+	tail->size = ext->size - size_a;
+	tail->arena = arena;
+	tail->zeroed = ext->zeroed;
+	tail->state = EXTENT_ACTIVE;
+	ext->size = size_a;
+	return (tail);
+}
+
+/* The free neighbour of ext in cache on one side, if it can merge. */
+static struct extent *
+extent_neighbor(struct arena *arena, struct ecache *cache,
+    struct extent *ext, bool left)
+{
+	uintptr_t entry, probe;
+	struct extent *nb;
+
+	if (left) {
+		if (ext->addr < PAGE)
+			return (NULL);
+		probe = ext->addr - PAGE;
+	} else
+		probe = ext->addr + ext->size;
+	entry = pmap_lookup((void *)probe);
+	if (entry == 0 || pmap_entry_szind(entry) != SZ_FREE)
+		return (NULL);
+	nb = pmap_entry_extent(entry);
+	if (nb->arena != arena || nb->state != cache->state)
+		return (NULL);
+	if (left ? nb->addr + nb->size != ext->addr : nb->addr != probe)
+		return (NULL);
+	return (nb);
+}
+
+/*
+ * Puts a free extent into cache, merged with its free neighbours there.
+ * Its pointer-map entries other than the two ends are already clear.
+ */
+static void
+ecache_put(struct arena *arena, struct ecache *cache, struct extent *ext)
+{
+	struct extent *nb;
+	int side;
+
+	if (cache->state == EXTENT_DIRTY)
+		ext->zeroed = false;
+	for (side = 0; side < 2; side++) {
+		nb = extent_neighbor(arena, cache, ext, side == 0);
+		if (nb == NULL)
+			continue;
+		if (side == 0 ? hooks_merge(arena->hooks, (void *)nb->addr,
+		    nb->size, (void *)ext->addr, ext->size, arena->ind) :
+		    hooks_merge(arena->hooks, (void *)ext->addr, ext->size,
+		    (void *)nb->addr, nb->size, arena->ind))
+			continue;
+		ecache_remove(cache, nb);
+		pmap_set_ends(nb->addr, nb->size, 0);
+		pmap_set_ends(ext->addr, ext->size, 0);
+		if (side == 0)
+			ext->addr = nb->addr;
+		ext->size += nb->size;
+		ext->zeroed = ext->zeroed && nb->zeroed;
+		extent_desc_free(nb);
+	}
+	ext->slab = false;
+	ext->freed_ns = clock_ns();
+	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, SZ_FREE,
+	    false));
+	ecache_insert(cache, ext);
+}
+
+static struct extent *
+extent_grow(struct arena *arena, size_t size, size_t alignment)
+{
+	struct extent *ext;
+	size_t gsize, galign;
+	bool zero = false, commit = true;
+	void *addr;
+
+	gsize = size > arena->grow_next ? ALIGN_UP(size, HUGEPAGE) :
+	    arena->grow_next;
+	galign = alignment > HUGEPAGE ? alignment : HUGEPAGE;
+	addr = hooks_alloc(arena->hooks, NULL, gsize, galign, &zero, &commit,
+	    arena->ind);
+	if (addr == NULL && gsize > size) {
+		gsize = size;
+		galign = alignment;
+		addr = hooks_alloc(arena->hooks, NULL, gsize, galign, &zero,
+		    &commit, arena->ind);
+	}
+	if (addr == NULL)
+		return (NULL);
+	ext = extent_desc_alloc();
+	if (ext == NULL) {
+		hooks_dalloc(arena->hooks, addr, gsize, arena->ind);
+		return (NULL);
+	}
+	memset(ext, 0, sizeof(*ext));
+	ext->addr = (uintptr_t)addr;
+	ext->size = gsize;
+	ext->arena = arena;
+	ext->zeroed = zero;
+	ext->state = EXTENT_ACTIVE;
+	arena->mapped += gsize;
+	if (opt.thp != THP_DEFAULT && arena->hooks == &hooks_default)
+		pages_set_thp(addr, gsize, opt.thp);
+	if (opt.retain && arena->grow_next < GROW_MAX &&
+	    gsize >= arena->grow_next)
+		arena->grow_next *= 2;
+	return (ext);
+}
+
+/*
+ * An active extent of exactly size bytes at alignment: reused from the
+ * caches (dirty first: its pages are resident) or grown.  Pointer-map
+ * entries of the result are the caller's to set.
+ */
+static struct extent *
+extent_alloc_locked(struct arena *arena, size_t size, size_t alignment)
+{
+	struct ecache *caches[3] = { &arena->dirty, &arena->muzzy,
+	    &arena->retained };
+	struct ecache *from = &arena->retained;
+	struct extent *ext = NULL, *piece;
+	uintptr_t lead;
+	int i;
+
+	for (i = 0; i < 3 && ext == NULL; i++) {
+		ext = ecache_take(caches[i], size, alignment);
+		if (ext != NULL)
+			from = caches[i];
+	}
+	if (ext == NULL) {
+		ext = extent_grow(arena, size, alignment);
+		if (ext == NULL)
+			return (NULL);
+	}
+	lead = ALIGN_UP(ext->addr, alignment) - ext->addr;
+	if (lead != 0) {
+		piece = extent_split(arena, ext, lead);
+		if (piece == NULL) {
+			ecache_put(arena, from, ext);
+			return (NULL);
+		}
+		ecache_put(arena, from, ext);
+		ext = piece;
+	}
+	if (ext->size > size) {
+		piece = extent_split(arena, ext, size);
+		if (piece != NULL)
+			ecache_put(arena, from, piece);
+	}
+	ext->state = EXTENT_ACTIVE;
+	return (ext);
+}
+
+/* Purging ---------------------------------------------------------------- */
+
+/* Returns ext's pages for good: retained (zeroed) or unmapped. */
+static void
+extent_purge_forced(struct arena *arena, struct extent *ext)
+{
+	if (!opt.retain) {
+		pmap_set_ends(ext->addr, ext->size, 0);
+		if (!hooks_dalloc(arena->hooks, (void *)ext->addr, ext->size,
+		    arena->ind)) {
+			arena->mapped -= ext->size;
+			extent_desc_free(ext);
+			return;
+		}
+	}
+	ext->zeroed = !hooks_purge_forced(arena->hooks, (void *)ext->addr,
+	    ext->size, arena->ind) && (pages_purge_forced_zeroes ||
+	    arena->hooks != &hooks_default);
+	ecache_put(arena, &arena->retained, ext);
+}
+
+static bool
+decay_due(const struct extent *ext, ssize_t decay_ms, uint64_t now, bool all)
+{
+	if (all || decay_ms == 0)
+		return (true);
+	if (decay_ms < 0)
+		return (false);
+	return (now - ext->freed_ns >= (uint64_t)decay_ms * 1000000);
+}
+
+/*
+ * Moves aged extents dirty -> muzzy -> retained, oldest first.  all purges
+ * everything regardless of age (arena.<i>.purge).
+ */
+static void
+arena_decay_locked(struct arena *arena, bool all)
+{
+	struct extent *ext;
+	uint64_t now = clock_ns();
+	bool lazy;
+
+	lazy = arena->muzzy_decay_ms != 0 && !all && (arena->hooks !=
+	    &hooks_default || pages_can_purge_lazy);
+	if (arena->dirty.lru.head != NULL &&
+	    decay_due(arena->dirty.lru.head, arena->dirty_decay_ms, now, all))
+		arena->decay_dirty.npurge++;
+	while ((ext = arena->dirty.lru.head) != NULL &&
+	    decay_due(ext, arena->dirty_decay_ms, now, all)) {
+		ecache_remove(&arena->dirty, ext);
+		arena->decay_dirty.nmadvise++;
+		arena->decay_dirty.purged += ext->size >> LG_PAGE;
+		if (lazy && !hooks_purge_lazy(arena->hooks, (void *)ext->addr,
+		    ext->size, arena->ind))
+			ecache_put(arena, &arena->muzzy, ext);
+		else
+			extent_purge_forced(arena, ext);
+	}
+	if (arena->muzzy.lru.head != NULL &&
+	    decay_due(arena->muzzy.lru.head, arena->muzzy_decay_ms, now, all))
+		arena->decay_muzzy.npurge++;
+	while ((ext = arena->muzzy.lru.head) != NULL &&
+	    decay_due(ext, arena->muzzy_decay_ms, now, all)) {
+		ecache_remove(&arena->muzzy, ext);
+		arena->decay_muzzy.nmadvise++;
+		arena->decay_muzzy.purged += ext->size >> LG_PAGE;
+		extent_purge_forced(arena, ext);
+	}
+}
+
+void
+arena_decay(struct arena *arena, bool all)
+{
+	mlock_lock(&arena->extent_lock);
+	arena_decay_locked(arena, all);
+	mlock_unlock(&arena->extent_lock);
+}
+
+static void
+extent_dalloc_locked(struct arena *arena, struct extent *ext)
+{
+	ecache_put(arena, &arena->dirty, ext);
+	if (arena->dirty_decay_ms == 0)
+		arena_decay_locked(arena, false);
+}
+
+/* Slabs ----------------------------------------------------------------- */
+
+static struct extent *
+slab_create(struct arena *arena, unsigned ind)
+{
+	const struct bin_info *bi = &bin_infos[ind];
+	struct extent *slab;
+	unsigned w;
+
+	mlock_lock(&arena->extent_lock);
+	slab = extent_alloc_locked(arena, (size_t)bi->slab_npages << LG_PAGE,
+	    PAGE);
+	if (slab != NULL && pmap_set_range(slab->addr, bi->slab_npages,
+	    pmap_entry_make(slab, ind, true))) {
+		extent_dalloc_locked(arena, slab);
+		slab = NULL;
+	}
+	mlock_unlock(&arena->extent_lock);
+	if (slab == NULL)
+		return (NULL);
+	slab->slab = true;
+	slab->szind = (uint8_t)ind;
+	slab->nfree = bi->nregs;
+	slab->in_nonfull = false;
+	memset(slab->bitmap, 0, sizeof(slab->bitmap));
+	for (w = 0; w < bi->nregs / 64; w++)
+		slab->bitmap[w] = ~(uint64_t)0;
+	if (bi->nregs % 64 != 0)
+		slab->bitmap[w] = ((uint64_t)1 << (bi->nregs % 64)) - 1;
+	return (slab);
+}
+
+static void
+slab_destroy(struct arena *arena, struct extent *slab)
+{
+	pmap_set_range(slab->addr, slab->size >> LG_PAGE, 0);
+	mlock_lock(&arena->extent_lock);
+	extent_dalloc_locked(arena, slab);
+	mlock_unlock(&arena->extent_lock);
+}
+
+/* Takes up to n free regions of slab, lowest addresses first. */
+static unsigned
+slab_take(struct extent *slab, const struct bin_info *bi, void **out,
+    unsigned n)
+{
+	unsigned w, got = 0;
+	uint64_t bits;
+
+	for (w = 0; w < SC_BITMAP_WORDS && got < n; w++) {
+		bits = slab->bitmap[w];
+		while (bits != 0 && got < n) {
+			out[got++] = (void *)(slab->addr + ((size_t)w * 64 +
+			    (unsigned)__builtin_ctzll(bits)) * bi->reg_size);
+			bits &= bits - 1;
+		}
+		slab->bitmap[w] = bits;
+	}
+	slab->nfree -= (uint16_t)got;
+	return (got);
+}
+
+unsigned
+arena_bin_fill(struct arena *arena, unsigned ind, void **out, unsigned n)
+{
+	const struct bin_info *bi = &bin_infos[ind];
+	struct bin *bin = &arena->bins[ind];
+	struct extent *slab;
+	unsigned got = 0;
+
+	mlock_lock(&bin->lock);
+	while (got < n) {
+		slab = bin->slabcur;
+		if (slab == NULL || slab->nfree == 0) {
+			slab = bin->nonfull.head;
+			if (slab != NULL) {
+				extent_list_remove(&bin->nonfull, slab,
+				    LINK_OFF);
+				slab->in_nonfull = false;
+				bin->stats.nonfull_slabs--;
+				bin->stats.nreslabs++;
+			} else {
+				slab = slab_create(arena, ind);
+				if (slab == NULL)
+					break;
+				bin->stats.nslabs++;
+				bin->stats.curslabs++;
+			}
+			bin->slabcur = slab;
+		}
+		got += slab_take(slab, bi, out + got, n - got);
+	}
+	bin->stats.nmalloc += got;
+	bin->stats.curregs += got;
+	bin->stats.nfills++;
+	mlock_unlock(&bin->lock);
+	return (got);
+}
+
+/*
+ * Gives one region back to its slab, with the bin locked.  Returns the slab
+ * if it became empty and must be destroyed once the bin is unlocked.
+ */
+static struct extent *
+bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
+    const char *fn)
+{
+	const struct bin_info *bi = &bin_infos[slab->szind];
+	uint64_t idx;
+
+	idx = sz_region_index(bi, (uintptr_t)ptr - slab->addr);
+	if (unlikely(idx >= bi->nregs))
+		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
+	if (unlikely(slab->bitmap[idx / 64] & ((uint64_t)1 << (idx % 64))))
+		msg_fatal("%s(): double free of %p", fn, ptr);
+	slab->bitmap[idx / 64] |= (uint64_t)1 << (idx % 64);
+	slab->nfree++;
+	bin->stats.ndalloc++;
+	bin->stats.curregs--;
+	if (slab == bin->slabcur)
+		return (NULL);
+	if (slab->nfree == bi->nregs) {
+		if (slab->in_nonfull) {
+			extent_list_remove(&bin->nonfull, slab, LINK_OFF);
+			slab->in_nonfull = false;
+			bin->stats.nonfull_slabs--;
+		}
+		bin->stats.curslabs--;
+		return (slab);
+	}
+	if (!slab->in_nonfull) {
+		/* Lower addresses first keeps the live heap compact. */
+		if (bin->nonfull.head == NULL ||
+		    slab->addr < bin->nonfull.head->addr) {
+			slab->link.next = bin->nonfull.head;
+			slab->link.prev = NULL;
+			if (bin->nonfull.head != NULL)
+				bin->nonfull.head->link.prev = slab;
+			else
+				bin->nonfull.tail = slab;
+			bin->nonfull.head = slab;
+		} else
+			extent_list_append(&bin->nonfull, slab, LINK_OFF);
+		slab->in_nonfull = true;
+		bin->stats.nonfull_slabs++;
+	}
+	return (NULL);
+}
+
+/*
+ * Flushes a batch, one lock per bin touched: each pass locks the bin of
+ * the first remaining pointer and frees every pointer of that bin.
+ */
+void
+arena_bin_flush(void **ptrs, unsigned n, unsigned ind, uint64_t nrequests,
+    struct arena *requester)
+{
+	struct extent *empty[64], *slab;
+	struct bin *bin;
+	struct arena *arena;
+	unsigned i, keep, nempty;
+
+	while (n > 0) {
+		slab = pmap_entry_extent(pmap_lookup(ptrs[0]));
+		arena = slab->arena;
+		bin = &arena->bins[ind];
+		nempty = 0;
+		mlock_lock(&bin->lock);
+		if (arena == requester) {
+			bin->stats.nrequests += nrequests;
+			nrequests = 0;
+		}
+		bin->stats.nflushes++;
+		for (i = 0, keep = 0; i < n; i++) {
+			slab = pmap_entry_extent(pmap_lookup(ptrs[i]));
+			if (slab->arena != arena || nempty == 64) {
+				ptrs[keep++] = ptrs[i];
+				continue;
+			}
+			slab = bin_dalloc_locked(bin, slab, ptrs[i], "free");
+			if (slab != NULL)
+				empty[nempty++] = slab;
+		}
+		mlock_unlock(&bin->lock);
+		for (i = 0; i < nempty; i++)
+			slab_destroy(arena, empty[i]);
+		n = keep;
+	}
+	if (nrequests != 0 && requester != NULL) {
+		bin = &requester->bins[ind];
+		mlock_lock(&bin->lock);
+		bin->stats.nrequests += nrequests;
+		mlock_unlock(&bin->lock);
+	}
+}
+
+/* Large ------------------------------------------------------------------ */
+
+void *
+arena_large_alloc(struct arena *arena, unsigned ind, size_t alignment,
+    bool zero)
+{
+	struct lextent_stats *ls = &arena->lstats[ind - SC_NBINS];
+	size_t usize = sz_index2size(ind);
+	struct extent *ext;
+	bool zeroed;
+
+	mlock_lock(&arena->extent_lock);
+	ext = extent_alloc_locked(arena, usize, alignment < PAGE ? PAGE :
+	    alignment);
+	if (ext != NULL && pmap_set_ends(ext->addr, ext->size,
+	    pmap_entry_make(ext, ind, false))) {
+		extent_dalloc_locked(arena, ext);
+		ext = NULL;
+	}
+	if (ext == NULL) {
+		mlock_unlock(&arena->extent_lock);
+		return (NULL);
+	}
+	ext->szind = (uint8_t)ind;
+	ext->slab = false;
+	ext->prof_tctx = NULL;
+	zeroed = ext->zeroed;
+	arena->allocated_large += usize;
+	arena->nmalloc_large++;
+	ls->nmalloc++;
+	ls->nrequests++;
+	ls->curlextents++;
+	mlock_unlock(&arena->extent_lock);
+	if (zero && !zeroed)
+		memset((void *)ext->addr, 0, usize);
+	return ((void *)ext->addr);
+}
+
+void
+arena_large_dalloc(struct extent *ext)
+{
+	struct arena *arena = ext->arena;
+	struct lextent_stats *ls = &arena->lstats[ext->szind - SC_NBINS];
+
+	mlock_lock(&arena->extent_lock);
+	arena->allocated_large -= sz_index2size(ext->szind);
+	arena->ndalloc_large++;
+	ls->ndalloc++;
+	ls->curlextents--;
+	extent_dalloc_locked(arena, ext);
+	mlock_unlock(&arena->extent_lock);
+}
+
+static void
+large_stats_move(struct arena *arena, unsigned from, unsigned to)
+{
+	arena->allocated_large += sz_index2size(to) - sz_index2size(from);
+	arena->lstats[from - SC_NBINS].curlextents--;
+	arena->lstats[from - SC_NBINS].ndalloc++;
+	arena->lstats[to - SC_NBINS].curlextents++;
+	arena->lstats[to - SC_NBINS].nmalloc++;
+	arena->lstats[to - SC_NBINS].nrequests++;
+}
+
+/*
+ * Shrinks by giving the tail back, or grows into a free right neighbour
+ * from any of the three caches.
+ */
+bool
+arena_large_resize(struct extent *ext, unsigned new_ind, bool zero)
+{
+	struct arena *arena = ext->arena;
+	struct ecache *caches[3] = { &arena->dirty, &arena->muzzy,
+	    &arena->retained };
+	size_t new_size = sz_index2size(new_ind), old_usize;
+	struct extent *nb = NULL, *tail;
+	bool nb_zeroed;
+	int i;
+
+	old_usize = sz_index2size(ext->szind);
+	mlock_lock(&arena->extent_lock);
+	if (new_size <= ext->size) {
+		if (ext->size - new_size >= PAGE) {
+			tail = extent_split(arena, ext, new_size);
+			if (tail == NULL)
+				goto fail;
+			pmap_set_range(ext->addr + new_size, 1, 0);
+			extent_dalloc_locked(arena, tail);
+		}
+		goto done;
+	}
+	for (i = 0; i < 3 && nb == NULL; i++)
+		nb = extent_neighbor(arena, caches[i], ext, false);
+	if (nb == NULL || ext->size + nb->size < new_size ||
+	    hooks_merge(arena->hooks, (void *)ext->addr, ext->size,
+	    (void *)nb->addr, nb->size, arena->ind))
+		goto fail;
+	ecache_remove(caches[nb->state - EXTENT_DIRTY], nb);
+	pmap_set_ends(nb->addr, nb->size, 0);
+	pmap_set_ends(ext->addr, ext->size, 0);
+	nb_zeroed = nb->zeroed;
+	ext->size += nb->size;
+	extent_desc_free(nb);
+	if (ext->size > new_size) {
+		tail = extent_split(arena, ext, new_size);
+		if (tail != NULL)
+			ecache_put(arena, caches[i - 1], tail);
+	}
+	if (zero && !nb_zeroed) {
+		mlock_unlock(&arena->extent_lock);
+		memset((void *)(ext->addr + old_usize), 0, new_size - old_usize);
+		mlock_lock(&arena->extent_lock);
+	}
+done:
+	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, new_ind,
+	    false));
+	large_stats_move(arena, ext->szind, new_ind);
+	ext->szind = (uint8_t)new_ind;
+	mlock_unlock(&arena->extent_lock);
+	return (false);
+fail:
+	mlock_unlock(&arena->extent_lock);
+	return (true);
+}
+
+/* Entry points ----------------------------------------------------------- */
+
+void *
+arena_malloc(struct arena *arena, unsigned ind, bool zero)
+{
+	void *p;
+
+	if (ind >= SC_NBINS)
+		return (arena_large_alloc(arena, ind, PAGE, zero));
+	if (arena_bin_fill(arena, ind, &p, 1) == 0)
+		return (NULL);
+	mlock_lock(&arena->bins[ind].lock);
+	arena->bins[ind].stats.nrequests++;
+	mlock_unlock(&arena->bins[ind].lock);
+	if (zero)
+		memset(p, 0, sz_index2size(ind));
+	return (p);
+}
+
+size_t
+sz_sa2u(size_t size, size_t alignment)
+{
+	unsigned ind;
+	size_t usize;
+
+	if (alignment <= QUANTUM)
+		return (sz_s2u(size));
+	if (size > SC_MAX || alignment > SC_MAX / 2)
+		return (0);
+	/* Small: a class whose regions all fall on the alignment. */
+	if (alignment <= PAGE && size <= SC_SMALL_MAX) {
+		for (ind = sz_size2index(ALIGN_UP(size, alignment));
+		    ind < SC_NBINS; ind++) {
+			usize = sz_index2size(ind);
+			if (usize % alignment == 0 &&
+			    (bin_infos[ind].slab_npages << LG_PAGE) % alignment
+			    == 0)
+				return (usize);
+		}
+	}
+	usize = sz_s2u(size < SC_LARGE_MIN ? SC_LARGE_MIN : size);
+	return (usize);
+}
+
+void *
+arena_palloc(struct arena *arena, size_t usize, size_t alignment, bool zero)
+{
+	unsigned ind = sz_size2index(usize);
+
+	if (ind < SC_NBINS)
+		return (arena_malloc(arena, ind, zero));
+	return (arena_large_alloc(arena, ind, alignment, zero));
+}
+
+void
+arena_dalloc(struct extent *ext, void *ptr, const char *fn)
+{
+	struct bin *bin;
+	struct extent *empty;
+
+	if (!ext->slab) {
+		arena_large_dalloc(ext);
+		return;
+	}
+	bin = &ext->arena->bins[ext->szind];
+	mlock_lock(&bin->lock);
+	empty = bin_dalloc_locked(bin, ext, ptr, fn);
+	mlock_unlock(&bin->lock);
+	if (empty != NULL)
+		slab_destroy(ext->arena, empty);
+}
+
+/* Fork ------------------------------------------------------------------- */
+
+void
+arenas_prefork(void)
+{
+	struct arena *arena;
+	unsigned i, j;
+
+	mlock_lock(&arenas_lock);
+	for (i = 0; i < ARENAS_MAX; i++) {
+		if ((arena = arenas[i]) == NULL)
+			continue;
+		for (j = 0; j < SC_NBINS; j++)
+			mlock_lock(&arena->bins[j].lock);
+		mlock_lock(&arena->extent_lock);
+	}
+}
+
+void
+arenas_postfork_parent(void)
+{
+	struct arena *arena;
+	unsigned i, j;
+
+	for (i = 0; i < ARENAS_MAX; i++) {
+		if ((arena = arenas[i]) == NULL)
+			continue;
+		mlock_unlock(&arena->extent_lock);
+		for (j = 0; j < SC_NBINS; j++)
+			mlock_unlock(&arena->bins[j].lock);
+	}
+	mlock_unlock(&arenas_lock);
+}
+
+void
+arenas_postfork_child(void)
+{
+	struct arena *arena;
+	unsigned i, j;
+
+	for (i = 0; i < ARENAS_MAX; i++) {
+		if ((arena = arenas[i]) == NULL)
+			continue;
+		mlock_postfork_child(&arena->extent_lock);
+		for (j = 0; j < SC_NBINS; j++)
+			mlock_postfork_child(&arena->bins[j].lock);
+		arena->nthreads = 0;
+	}
+	mlock_postfork_child(&arenas_lock);
+}

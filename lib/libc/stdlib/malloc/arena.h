@@ -1,0 +1,109 @@
+/*
+ * Arenas: each a complete allocator with its own locks, hooks, extent
+ * caches, decay settings and statistics.  Threads are bound to arenas
+ * round-robin on first use; created arenas (arenas.create) are the same
+ * object.
+ *
+ * Locking: bins[i].lock protects that bin's slabs and stats; extent_lock
+ * protects the extent caches, large stats, decay state and the hooks
+ * pointer.  A bin lock may be held while taking extent_lock, never the
+ * reverse.
+ */
+#ifndef MALLOC_ARENA_H
+#define	MALLOC_ARENA_H
+
+#include <sys/types.h>
+
+#include "extent.h"
+#include "lock.h"
+#include "malloc_np.h"
+#include "sizeclass.h"
+
+#define	ARENAS_MAX	4096		/* MALLCTL_ARENAS_ALL and beyond */
+#define	SC_NLARGE	(SC_NSIZES - SC_NBINS)
+
+struct bin_stats {
+	uint64_t	nmalloc;	/* regions handed out of slabs */
+	uint64_t	ndalloc;	/* regions given back to slabs */
+	uint64_t	nrequests;	/* allocation requests incl. tcache hits */
+	uint64_t	nfills;
+	uint64_t	nflushes;
+	uint64_t	nslabs;		/* slabs created */
+	uint64_t	nreslabs;	/* times slabcur was replaced */
+	size_t		curregs;
+	size_t		curslabs;
+	size_t		nonfull_slabs;
+};
+
+struct bin {
+	struct mlock		lock;
+	struct extent		*slabcur;	/* slab regions come from first */
+	struct extent_list	nonfull;	/* other slabs with free regions */
+	struct bin_stats	stats;
+} CACHE_ALIGNED;
+
+struct lextent_stats {
+	uint64_t	nmalloc;
+	uint64_t	ndalloc;
+	uint64_t	nrequests;
+	size_t		curlextents;
+};
+
+struct decay_stats {
+	uint64_t	npurge;		/* sweeps */
+	uint64_t	nmadvise;	/* madvise (or hook) calls */
+	uint64_t	purged;		/* pages */
+};
+
+struct arena {
+	unsigned		ind;
+	unsigned		nthreads;	/* atomic */
+	struct mlock		extent_lock;
+	extent_hooks_t		*hooks;
+	struct ecache		dirty, muzzy, retained;
+	ssize_t			dirty_decay_ms;
+	ssize_t			muzzy_decay_ms;
+	size_t			grow_next;	/* next mapping size under retain */
+	size_t			mapped;		/* bytes obtained from hooks */
+	size_t			allocated_large;
+	uint64_t		nmalloc_large, ndalloc_large;
+	struct decay_stats	decay_dirty, decay_muzzy;
+	struct lextent_stats	lstats[SC_NLARGE];
+	struct bin		bins[SC_NBINS];
+};
+
+extern struct arena	*arenas[ARENAS_MAX];
+extern unsigned		 narenas_auto;	/* arenas threads are spread over */
+extern unsigned		 narenas_total;	/* atomic: auto + created */
+
+struct arena	*arena_get(unsigned ind, bool create);
+struct arena	*arena_create(unsigned ind, extent_hooks_t *hooks);
+
+/* Small: fills out[] with up to n regions of class ind; returns how many. */
+unsigned	 arena_bin_fill(struct arena *arena, unsigned ind, void **out,
+		    unsigned n);
+/* Gives n small regions back to their slabs, whatever their arenas. */
+void		 arena_bin_flush(void **ptrs, unsigned n, unsigned ind,
+		    uint64_t nrequests, struct arena *requester);
+void		*arena_malloc(struct arena *arena, unsigned ind, bool zero);
+void		*arena_palloc(struct arena *arena, size_t usize,
+		    size_t alignment, bool zero);
+void		 arena_dalloc(struct extent *ext, void *ptr, const char *fn);
+void		*arena_large_alloc(struct arena *arena, unsigned ind,
+		    size_t alignment, bool zero);
+void		 arena_large_dalloc(struct extent *ext);
+/* Resizes a large allocation in place; false on success. */
+bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
+		    bool zero);
+
+void	arena_decay(struct arena *arena, bool all);
+void	arena_reset(struct arena *arena);
+/* Fork: the arena table's lock and every arena's locks, in rank order. */
+void	arenas_prefork(void);
+void	arenas_postfork_parent(void);
+void	arenas_postfork_child(void);
+
+/* Smallest usable size >= size whose regions are aligned to alignment. */
+size_t	sz_sa2u(size_t size, size_t alignment);
+
+#endif /* !MALLOC_ARENA_H */

@@ -1,0 +1,42 @@
+/*
+ * Host differences and compiler attributes, in one place.
+ */
+#ifndef MALLOC_COMPAT_H
+#define	MALLOC_COMPAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define	likely(x)	__builtin_expect(!!(x), 1)
+#define	unlikely(x)	__builtin_expect(!!(x), 0)
+
+#define	ALWAYS_INLINE	static inline __attribute__((always_inline))
+#define	NOINLINE	__attribute__((noinline))
+#define	COLD		__attribute__((cold, noinline))
+#define	EXPORT		__attribute__((visibility("default")))
+#define	CACHE_ALIGNED	__attribute__((aligned(64)))
+#define	TLS_IE		__thread __attribute__((tls_model("initial-exec")))
+
+#define	LG_PAGE		12
+#define	PAGE		((size_t)1 << LG_PAGE)
+#define	PAGE_MASK	(PAGE - 1)
+#define	LG_HUGEPAGE	21
+#define	HUGEPAGE	((size_t)1 << LG_HUGEPAGE)
+#define	CACHELINE	64
+
+#define	ALIGN_UP(x, a)		(((x) + ((a) - 1)) & ~((uintptr_t)(a) - 1))
+#define	ALIGN_DOWN(x, a)	((x) & ~((uintptr_t)(a) - 1))
+#define	PAGE_CEIL(x)		ALIGN_UP((x), PAGE)
+
+/*
+ * Debug-only checks: MALLOC_DEBUG builds verify structural invariants that
+ * are too costly for release builds; release builds compile them away.
+ */
+#ifdef MALLOC_DEBUG
+#define	DASSERT(e)	((e) ? (void)0 : msg_assert_fail(#e, __FILE__, __LINE__))
+#else
+#define	DASSERT(e)	((void)0)
+#endif
+
+#endif /* !MALLOC_COMPAT_H */

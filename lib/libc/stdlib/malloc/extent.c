@@ -1,0 +1,181 @@
+/*
+ * Extent descriptors and extent caches.  Descriptors come from the base
+ * allocator and are recycled through a free list under edata_lock; caches
+ * belong to an arena and run under its extent_lock.
+ */
+#include <string.h>
+
+#include "base.h"
+#include "extent.h"
+#include "lock.h"
+
+static struct mlock	edata_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
+			    RANK_EDATA };
+static struct extent	*edata_free;
+
+struct extent *
+extent_desc_alloc(void)
+{
+	struct extent *ext;
+
+	mlock_lock(&edata_lock);
+	ext = edata_free;
+	if (ext != NULL)
+		edata_free = ext->link.next;
+	mlock_unlock(&edata_lock);
+	if (ext == NULL)
+		ext = base_alloc(sizeof(*ext), CACHELINE);
+	return (ext);
+}
+
+void
+extent_desc_free(struct extent *ext)
+{
+	mlock_lock(&edata_lock);
+	ext->link.next = edata_free;
+	edata_free = ext;
+	mlock_unlock(&edata_lock);
+}
+
+void
+extent_desc_prefork(void)
+{
+	mlock_lock(&edata_lock);
+}
+
+void
+extent_desc_postfork_parent(void)
+{
+	mlock_unlock(&edata_lock);
+}
+
+void
+extent_desc_postfork_child(void)
+{
+	mlock_postfork_child(&edata_lock);
+}
+
+static struct extent_link *
+link_of(struct extent *ext, size_t off)
+{
+	return ((struct extent_link *)((char *)ext + off));
+}
+
+void
+extent_list_append(struct extent_list *list, struct extent *ext,
+    size_t off)
+{
+	struct extent_link *l = link_of(ext, off);
+
+	l->next = NULL;
+	l->prev = list->tail;
+	if (list->tail != NULL)
+		link_of(list->tail, off)->next = ext;
+	else
+		list->head = ext;
+	list->tail = ext;
+}
+
+void
+extent_list_remove(struct extent_list *list, struct extent *ext, size_t off)
+{
+	struct extent_link *l = link_of(ext, off);
+
+	if (l->prev != NULL)
+		link_of(l->prev, off)->next = l->next;
+	else
+		list->head = l->next;
+	if (l->next != NULL)
+		link_of(l->next, off)->prev = l->prev;
+	else
+		list->tail = l->prev;
+	l->prev = l->next = NULL;
+}
+
+void
+ecache_init(struct ecache *cache, enum extent_state state)
+{
+	memset(cache, 0, sizeof(*cache));
+	cache->state = state;
+}
+
+void
+ecache_insert(struct ecache *cache, struct extent *ext)
+{
+	unsigned b = psz_floor_index(ext->size >> LG_PAGE);
+
+	ext->state = (uint8_t)cache->state;
+	extent_list_append(&cache->buckets[b], ext, LINK_OFF);
+	cache->nonempty[b / 64] |= (uint64_t)1 << (b % 64);
+	extent_list_append(&cache->lru, ext, LRU_OFF);
+	cache->npages += ext->size >> LG_PAGE;
+}
+
+void
+ecache_remove(struct ecache *cache, struct extent *ext)
+{
+	unsigned b = psz_floor_index(ext->size >> LG_PAGE);
+
+	extent_list_remove(&cache->buckets[b], ext, LINK_OFF);
+	if (cache->buckets[b].head == NULL)
+		cache->nonempty[b / 64] &= ~((uint64_t)1 << (b % 64));
+	extent_list_remove(&cache->lru, ext, LRU_OFF);
+	cache->npages -= ext->size >> LG_PAGE;
+	ext->state = EXTENT_ACTIVE;
+}
+
+static bool
+extent_fits(const struct extent *ext, size_t size, size_t alignment)
+{
+	uintptr_t a = ALIGN_UP(ext->addr, alignment);
+
+	return (a >= ext->addr && a - ext->addr + size <= ext->size &&
+	    a + size > a);
+}
+
+/*
+ * Every extent in a bucket at or above the ceiling class of the request is
+ * big enough, so the first non-empty bucket gives the best fit.  Aligned
+ * requests may need to look further.  The bucket's head is its oldest.
+ */
+struct extent *
+ecache_take(struct ecache *cache, size_t size, size_t alignment)
+{
+	size_t npages = size >> LG_PAGE;
+	unsigned b, w, scanned;
+	uint64_t bits;
+	struct extent *ext;
+
+	if (npages == 0 || npages > ((size_t)1 << (SC_LG_MAX - LG_PAGE)))
+		return (NULL);
+	b = psz_ceil_index(npages);
+	/* An unaligned fit may still sit in the floor bucket. */
+	if (b > 0 && alignment <= PAGE) {
+		for (ext = cache->buckets[b - 1].head, scanned = 0;
+		    ext != NULL && scanned < 16; ext = ext->link.next,
+		    scanned++) {
+			if (ext->size >= size) {
+				ecache_remove(cache, ext);
+				return (ext);
+			}
+		}
+	}
+	for (; b < PSZ_N; b++) {
+		w = b / 64;
+		bits = cache->nonempty[w] & (~(uint64_t)0 << (b % 64));
+		while (bits == 0) {
+			if (++w >= (PSZ_N + 63) / 64)
+				return (NULL);
+			bits = cache->nonempty[w];
+		}
+		b = w * 64 + (unsigned)__builtin_ctzll(bits);
+		for (ext = cache->buckets[b].head; ext != NULL;
+		    ext = ext->link.next) {
+			if (extent_fits(ext, size, alignment)) {
+				ecache_remove(cache, ext);
+				return (ext);
+			}
+		}
+	}
+	return (NULL);
+}

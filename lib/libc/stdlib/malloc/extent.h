@@ -1,0 +1,92 @@
+/*
+ * Extents: page runs and the per-arena caches of free ones.
+ *
+ * An extent is either active (a slab or a large allocation) or free in one
+ * of its arena's three caches, named for the state of its pages:
+ *	dirty		freed, pages still resident
+ *	muzzy		purged lazily (MADV_FREE): the kernel may take them
+ *	retained	purged for good (MADV_DONTNEED) or never touched: only
+ *			address space, zero-filled on reuse
+ * Free extents coalesce with free neighbours of the same cache at once.
+ * Allocation searches dirty, then muzzy, then retained, best fit by
+ * page-size class and oldest first within a class, and grows the arena
+ * through its hooks only when all three miss.  Decay moves extents from
+ * dirty to muzzy to retained as they age (decay.c).
+ *
+ * Everything here runs under the arena's extent_lock.
+ */
+#ifndef MALLOC_EXTENT_H
+#define	MALLOC_EXTENT_H
+
+#include "compat.h"
+#include "sizeclass.h"
+
+struct arena;
+
+enum extent_state {
+	EXTENT_ACTIVE,
+	EXTENT_DIRTY,
+	EXTENT_MUZZY,
+	EXTENT_RETAINED,
+};
+
+struct extent_link {
+	struct extent	*prev, *next;
+};
+
+struct extent_list {
+	struct extent	*head, *tail;
+};
+
+/*
+ * Invariants: addr and size are page multiples; addr is the first field,
+ * read by free()'s fast path.  A slab maps every page in the pointer map,
+ * any other extent its first and last page only.  bitmap bit i set means
+ * region i is free; nfree counts the set bits.
+ */
+struct extent {
+	uintptr_t		addr;
+	size_t			size;
+	struct arena		*arena;
+	struct extent_link	link;		/* cache bucket or bin list */
+	struct extent_link	lru;		/* cache age order */
+	uint64_t		freed_ns;	/* when it entered its cache */
+	uint8_t			state;
+	uint8_t			szind;		/* active: size class */
+	bool			slab;
+	bool			zeroed;		/* every page reads as zero */
+	bool			in_nonfull;	/* slab on its bin's list */
+	uint16_t		nfree;
+	void			*prof_tctx;	/* sampled allocation's record */
+	uint64_t		bitmap[SC_BITMAP_WORDS];
+} CACHE_ALIGNED;
+
+struct ecache {
+	struct extent_list	buckets[PSZ_N];
+	uint64_t		nonempty[(PSZ_N + 63) / 64];
+	struct extent_list	lru;		/* oldest at head */
+	size_t			npages;
+	enum extent_state	state;
+};
+
+void	ecache_init(struct ecache *cache, enum extent_state state);
+void	ecache_insert(struct ecache *cache, struct extent *ext);
+void	ecache_remove(struct ecache *cache, struct extent *ext);
+/* Oldest best-fit extent that can hold size bytes at alignment, removed. */
+struct extent *ecache_take(struct ecache *cache, size_t size, size_t alignment);
+
+struct extent	*extent_desc_alloc(void);
+void		 extent_desc_free(struct extent *ext);
+void		 extent_desc_prefork(void);
+void		 extent_desc_postfork_parent(void);
+void		 extent_desc_postfork_child(void);
+
+void	extent_list_append(struct extent_list *list, struct extent *ext,
+	    size_t link_off);
+void	extent_list_remove(struct extent_list *list, struct extent *ext,
+	    size_t link_off);
+
+#define	LINK_OFF	offsetof(struct extent, link)
+#define	LRU_OFF		offsetof(struct extent, lru)
+
+#endif /* !MALLOC_EXTENT_H */

@@ -1,0 +1,762 @@
+/*
+ * Public entry points: the standard API, C23's sized frees and the
+ * <malloc_np.h> *allocx() family; initialisation and fork handling.
+ *
+ * Fast paths (malloc, calloc, free of a cached small class) touch the
+ * thread state, the size-class tables, one pointer-map leaf and the
+ * object's first word, take no lock and do no atomic operation.  Every
+ * rare condition folds into one compare:
+ *	malloc: bin empty (also: cache disabled, thread not booted) or
+ *		allocated >= alloc_event_at (sampling, junk, zero)
+ *	free:	entry not a slab, pointer not a region start, first word
+ *		equal to free_key, or bin full (also: free-side modes)
+ * and then a named _slow function handles it out of line.
+ *
+ * Double frees: a block pushed onto a thread cache gets free_key, a
+ * random per-process word, in its first word; every allocation clears it.
+ * A free that finds the key is a double free, caught before the block
+ * could be handed out twice.  Blocks that reach their slab or extent are
+ * caught there (bitmap bit already free, extent already free).
+ */
+#define	_GNU_SOURCE		/* sched_getaffinity, CPU_COUNT */
+#include <sys/mman.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/random.h>
+#endif
+
+#include "arena.h"
+#include "base.h"
+#include "conf.h"
+#include "ctl.h"
+#include "msg.h"
+#include "pages.h"
+#include "pmap.h"
+#include "sizeclass.h"
+#include "stats.h"
+#include "tcache.h"
+#include "tsd.h"
+
+/* Sentinels for the tcache selector decoded from MALLOCX_TCACHE(). */
+#define	TC_AUTO		(-1)
+#define	TC_NONE		(-2)
+#define	ARENA_AUTO	UINT32_MAX
+
+bool		malloc_initialized;
+uintptr_t	free_key;
+
+static pthread_mutex_t	init_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool		init_busy;
+
+/* Initialisation ---------------------------------------------------------- */
+
+static unsigned
+ncpus_online(void)
+{
+	long n;
+#ifdef __linux__
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return ((unsigned)CPU_COUNT(&set));
+#endif
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (n > 0 ? (unsigned)n : 1);
+}
+
+static uintptr_t
+random_word(void)
+{
+	uintptr_t w = 0;
+
+#ifdef __linux__
+	if (getrandom(&w, sizeof(w), GRND_NONBLOCK) != sizeof(w))
+		w = 0;
+#else
+	arc4random_buf(&w, sizeof(w));
+#endif
+	if (w == 0)
+		w = (uintptr_t)&w * 0x9e3779b97f4a7c15ULL ^
+		    (uintptr_t)getpid() << 32;
+	/* Never a user-space address and never zero. */
+	return (w | ((uintptr_t)1 << 63));
+}
+
+static void	malloc_prefork(void);
+static void	malloc_postfork_parent(void);
+static void	malloc_postfork_child(void);
+
+static void
+stats_print_atexit(void)
+{
+	malloc_stats_print(NULL, NULL, opt.stats_print_opts);
+}
+
+/*
+ * Runs once.  Nothing here may allocate through us: libc calls that might
+ * (pthread_atfork, atexit) come after malloc_initialized is set.
+ */
+static NOINLINE bool
+malloc_init_hard(void)
+{
+	pthread_mutex_lock(&init_mutex);
+	if (malloc_initialized || init_busy) {
+		pthread_mutex_unlock(&init_mutex);
+		return (!malloc_initialized);
+	}
+	init_busy = true;
+	sizeclass_boot();
+	pages_boot();
+	conf_boot(ncpus_online());
+	base_boot(opt.metadata_thp == METADATA_THP_ALWAYS ? THP_ALWAYS :
+	    THP_DEFAULT);
+	tcache_boot();
+	narenas_auto = opt.narenas;
+	narenas_total = narenas_auto;
+	if (arena_create(0, NULL) == NULL) {
+		init_busy = false;
+		pthread_mutex_unlock(&init_mutex);
+		return (true);
+	}
+	free_key = random_word();
+	tsd_boot_global();
+	__atomic_store_n(&malloc_initialized, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&init_mutex);
+	pthread_atfork(malloc_prefork, malloc_postfork_parent,
+	    malloc_postfork_child);
+	if (opt.stats_print)
+		atexit(stats_print_atexit);
+	return (false);
+}
+
+ALWAYS_INLINE bool
+malloc_init(void)
+{
+	if (likely(__atomic_load_n(&malloc_initialized, __ATOMIC_ACQUIRE)))
+		return (false);
+	return (malloc_init_hard());
+}
+
+/* Errors ------------------------------------------------------------------ */
+
+static COLD void *
+oom(const char *fn, size_t size)
+{
+	if (opt.xmalloc)
+		msg_fatal("%s(): out of memory allocating %zu bytes", fn, size);
+	errno = ENOMEM;
+	return (NULL);
+}
+
+/*
+ * The owner of ptr, validated: aborts on a pointer that is not ours, that
+ * points inside a block, or whose block is already free.
+ */
+static struct extent *
+validate(const void *ptr, uintptr_t entry, const char *fn)
+{
+	struct extent *ext;
+	unsigned ind;
+
+	if (unlikely(entry == 0))
+		msg_fatal("%s(): invalid pointer %p (not allocated by malloc)",
+		    fn, ptr);
+	ext = pmap_entry_extent(entry);
+	ind = pmap_entry_szind(entry);
+	if (unlikely(ind == SZ_FREE)) {
+		if ((uintptr_t)ptr == ext->addr)
+			msg_fatal("%s(): double free of %p", fn, ptr);
+		msg_fatal("%s(): invalid pointer %p (not allocated by malloc)",
+		    fn, ptr);
+	}
+	if (entry & PMAP_SLAB) {
+		if (unlikely(sz_region_index(&bin_infos[ind], (uintptr_t)ptr -
+		    ext->addr) >= bin_infos[ind].nregs))
+			msg_fatal("%s(): invalid pointer %p (inside a block)",
+			    fn, ptr);
+	} else if (unlikely((uintptr_t)ptr != ext->addr))
+		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
+	if (unlikely(ind < TCACHE_NBINS_MAX &&
+	    *(const uintptr_t *)ptr == free_key))
+		msg_fatal("%s(): double free of %p", fn, ptr);
+	return (ext);
+}
+
+/* Allocation ------------------------------------------------------------- */
+
+/*
+ * Finishes any allocation of class ind: clears the free key, applies the
+ * zero and junk modes, counts the bytes.
+ */
+static void *
+alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
+{
+	size_t usize = sz_index2size(ind);
+
+	if (zero && !zeroed)
+		memset(p, 0, usize);
+	else if (opt.zero && !zeroed)
+		memset(p, 0, usize);
+	else if (opt.junk_alloc && !zero)
+		memset(p, 0xa5, usize);
+	else if (ind < TCACHE_NBINS_MAX && !zeroed)
+		*(uintptr_t *)p = 0;
+	if (tsd->state == TSD_NOMINAL)
+		tsd->allocated += usize;
+	return (p);
+}
+
+/*
+ * The general allocation path: any size, alignment, zeroing, tcache and
+ * arena choice.  tc is TC_AUTO, TC_NONE or an explicit tcache index.
+ */
+static void *
+imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
+    const char *fn)
+{
+	struct tsd *tsd = &tsd_tls;
+	struct tcache *tcache = NULL;
+	struct tcache_bin *bin;
+	struct arena *arena;
+	size_t usize;
+	unsigned ind;
+	void *p;
+	bool zeroed = false;
+
+	if (unlikely(malloc_init()))
+		return (oom(fn, size));
+	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
+	if (unlikely(usize == 0))
+		return (oom(fn, size));
+	ind = sz_size2index(usize);
+	tsd_boot(tsd);
+	if (arena_ind != ARENA_AUTO) {
+		arena = arena_get(arena_ind, false);
+		if (arena == NULL)
+			return (oom(fn, size));
+	} else
+		arena = tsd->state == TSD_NOMINAL ? tsd->arena :
+		    arena_get(0, false);
+	if (tc == TC_AUTO && arena_ind == ARENA_AUTO &&
+	    tsd->state == TSD_NOMINAL && tsd->tcache_enabled)
+		tcache = &tsd->tcache;
+	else if (tc >= 0)
+		tcache = ctl_tcache_get((unsigned)tc);
+	if (tcache != NULL && ind < tcache_nbins && alignment <= PAGE) {
+		bin = &tcache->bins[ind];
+		if (bin->top != bin->low) {
+			bin->nrequests++;
+			p = *--bin->top;
+		} else
+			p = tcache_fill_pop(tcache, arena, ind);
+	} else {
+		p = arena_palloc(arena, usize, alignment, zero);
+		zeroed = zero;
+	}
+	if (unlikely(p == NULL))
+		return (oom(fn, size));
+	if (tsd->state == TSD_NOMINAL && ++tsd->decay_ticks % 1024 == 0)
+		arena_decay(tsd->arena, false);
+	return (alloc_finish(tsd, p, ind, zero, zeroed));
+}
+
+/*
+ * The malloc fast path: a cached class, popped from the thread's bin.
+ * Returns NULL when anything needs the slow path.
+ */
+ALWAYS_INLINE void *
+malloc_fast(size_t size)
+{
+	struct tsd *tsd = &tsd_tls;
+	struct tcache_bin *bin;
+	uint64_t allocated;
+	unsigned ind;
+	void **top;
+	void *p;
+
+	if (unlikely(size > SC_LOOKUP_MAX))
+		return (NULL);
+	ind = sz_lookup[(size + QUANTUM - 1) >> LG_QUANTUM];
+	bin = &tsd->tcache.bins[ind];
+	top = bin->top;
+	allocated = tsd->allocated + sz_index2size(ind);
+	if (unlikely(top == bin->low || allocated >= tsd->alloc_event_at))
+		return (NULL);
+	p = *--top;
+	bin->top = top;
+	bin->nrequests++;
+	tsd->allocated = allocated;
+	*(uintptr_t *)p = 0;
+	return (p);
+}
+
+static NOINLINE void *
+malloc_slow(size_t size)
+{
+	return (imalloc(size, 0, false, TC_AUTO, ARENA_AUTO, "malloc"));
+}
+
+EXPORT void *
+malloc(size_t size)
+{
+	void *p = malloc_fast(size);
+
+	if (likely(p != NULL))
+		return (p);
+	return (malloc_slow(size));
+}
+
+EXPORT void *
+calloc(size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &total))) {
+		if (!malloc_init())
+			return (oom("calloc", SIZE_MAX));
+		errno = ENOMEM;
+		return (NULL);
+	}
+	p = malloc_fast(total);
+	if (likely(p != NULL)) {
+		memset(p, 0, total);
+		return (p);
+	}
+	return (imalloc(total, 0, true, TC_AUTO, ARENA_AUTO, "calloc"));
+}
+
+/* Deallocation ----------------------------------------------------------- */
+
+/*
+ * The general free path: validates ptr, checks a claimed size, and puts
+ * the block into the chosen cache or back into its arena.
+ */
+static void
+ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
+    const char *fn)
+{
+	struct tsd *tsd = &tsd_tls;
+	struct tcache *tcache = NULL;
+	struct extent *ext;
+	size_t usize;
+	unsigned ind, cap;
+	struct tcache_bin *bin;
+
+	if (ptr == NULL)
+		return;
+	if (unlikely(!__atomic_load_n(&malloc_initialized, __ATOMIC_ACQUIRE)))
+		msg_fatal("%s(): invalid pointer %p (not allocated by malloc)",
+		    fn, ptr);
+	ext = validate(ptr, entry, fn);
+	ind = pmap_entry_szind(entry);
+	usize = sz_index2size(ind);
+	if (size != 0) {
+		size_t want = alignment > QUANTUM ? sz_sa2u(size, alignment) :
+		    sz_s2u(size);
+
+		if (unlikely(want != usize))
+			msg_fatal("%s(): size %zu does not match block %p of "
+			    "size %zu", fn, size, ptr, usize);
+	}
+	tsd_boot(tsd);
+	if (tsd->state == TSD_NOMINAL) {
+		tsd->deallocated += usize;
+		if (tc == TC_AUTO && tsd->tcache_enabled)
+			tcache = &tsd->tcache;
+	}
+	if (tc >= 0)
+		tcache = ctl_tcache_get((unsigned)tc);
+	if (opt.junk_free)
+		memset(ptr, 0x5a, usize);
+	if (tcache != NULL && ind < tcache_nbins) {
+		bin = &tcache->bins[ind];
+		cap = tcache_ncached_max[ind];
+		*(uintptr_t *)ptr = free_key;
+		if (tcache_bin_ncached(bin) < cap)
+			*bin->top++ = ptr;
+		else
+			tcache_flush_push(tcache, ind, ptr);
+	} else
+		arena_dalloc(ext, ptr, fn);
+	if (tsd->state == TSD_NOMINAL && ++tsd->decay_ticks % 1024 == 0)
+		arena_decay(tsd->arena, false);
+}
+
+static NOINLINE void
+free_slow(void *ptr, uintptr_t entry)
+{
+	ifree(ptr, entry, 0, 0, TC_AUTO, "free");
+}
+
+/*
+ * The free fast path: a region start of a slab whose class is cached, not
+ * carrying the free key, into a bin with room.
+ */
+EXPORT void
+free(void *ptr)
+{
+	struct tsd *tsd = &tsd_tls;
+	const struct bin_info *bi;
+	struct tcache_bin *bin;
+	struct extent *slab;
+	uintptr_t entry;
+	unsigned ind;
+	void **top;
+
+	entry = pmap_lookup(ptr);
+	if (likely(entry & PMAP_SLAB)) {
+		ind = pmap_entry_szind(entry);
+		slab = pmap_entry_extent(entry);
+		bi = &bin_infos[ind];
+		bin = &tsd->tcache.bins[ind];
+		top = bin->top;
+		if (likely(sz_region_index(bi, (uintptr_t)ptr - slab->addr) <
+		    bi->nregs && *(uintptr_t *)ptr != free_key &&
+		    top < bin->high)) {
+			*(uintptr_t *)ptr = free_key;
+			*top = ptr;
+			bin->top = top + 1;
+			tsd->deallocated += bi->reg_size;
+			return;
+		}
+	}
+	free_slow(ptr, entry);
+}
+
+EXPORT void
+free_sized(void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return;
+	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, 0, TC_AUTO,
+	    "free_sized");
+}
+
+EXPORT void
+free_aligned_sized(void *ptr, size_t alignment, size_t size)
+{
+	if (ptr == NULL)
+		return;
+	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, alignment, TC_AUTO,
+	    "free_aligned_sized");
+}
+
+/* Aligned allocation ---------------------------------------------------- */
+
+static bool
+is_pow2(size_t x)
+{
+	return (x != 0 && (x & (x - 1)) == 0);
+}
+
+EXPORT int
+posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	int saved = errno;
+	void *p;
+
+	if (!is_pow2(alignment) || alignment < sizeof(void *))
+		return (EINVAL);
+	p = imalloc(size, alignment, false, TC_AUTO, ARENA_AUTO,
+	    "posix_memalign");
+	if (p == NULL)
+		return (ENOMEM);
+	errno = saved;
+	*memptr = p;
+	return (0);
+}
+
+EXPORT void *
+aligned_alloc(size_t alignment, size_t size)
+{
+	if (!is_pow2(alignment)) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	return (imalloc(size, alignment, false, TC_AUTO, ARENA_AUTO,
+	    "aligned_alloc"));
+}
+
+EXPORT void *
+memalign(size_t alignment, size_t size)
+{
+	if (!is_pow2(alignment)) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	return (imalloc(size, alignment, false, TC_AUTO, ARENA_AUTO,
+	    "memalign"));
+}
+
+EXPORT void *
+valloc(size_t size)
+{
+	return (imalloc(size, PAGE, false, TC_AUTO, ARENA_AUTO, "valloc"));
+}
+
+EXPORT void *
+pvalloc(size_t size)
+{
+	size_t rounded = size == 0 ? PAGE : PAGE_CEIL(size);
+
+	if (rounded < size) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (imalloc(rounded, PAGE, false, TC_AUTO, ARENA_AUTO, "pvalloc"));
+}
+
+/* Reallocation ----------------------------------------------------------- */
+
+/*
+ * Resizes in place when the class does not change (small) or the extent
+ * can shrink or grow into a free neighbour (large).  Returns the new
+ * usable size, or 0 when it cannot.
+ */
+static size_t
+iralloc_inplace(struct extent *ext, unsigned old_ind, size_t usize, bool zero)
+{
+	unsigned ind = sz_size2index(usize);
+
+	if (ind == old_ind)
+		return (usize);
+	if (old_ind < SC_NBINS || ind < SC_NBINS)
+		return (0);
+	if (arena_large_resize(ext, ind, zero))
+		return (0);
+	return (usize);
+}
+
+static void *
+iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
+    unsigned arena_ind, const char *fn)
+{
+	struct tsd *tsd = &tsd_tls;
+	struct extent *ext;
+	size_t old_usize, usize;
+	unsigned old_ind;
+	void *q;
+
+	ext = validate(ptr, pmap_lookup(ptr), fn);
+	old_ind = pmap_entry_szind(pmap_lookup(ptr));
+	old_usize = sz_index2size(old_ind);
+	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
+	if (unlikely(usize == 0))
+		return (oom(fn, size));
+	if ((alignment <= QUANTUM || ((uintptr_t)ptr & (alignment - 1)) == 0)
+	    && (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind) &&
+	    iralloc_inplace(ext, old_ind, usize, zero) != 0) {
+		if (tsd->state == TSD_NOMINAL) {
+			tsd->allocated += usize;
+			tsd->deallocated += old_usize;
+		}
+		if (zero && usize > old_usize && old_ind < SC_NBINS)
+			memset((char *)ptr + old_usize, 0, usize - old_usize);
+		return (ptr);
+	}
+	q = imalloc(size, alignment, zero, tc, arena_ind, fn);
+	if (q == NULL)
+		return (NULL);
+	memcpy(q, ptr, size < old_usize ? size : old_usize);
+	ifree(ptr, pmap_lookup(ptr), 0, 0, tc, fn);
+	return (q);
+}
+
+EXPORT void *
+realloc(void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return (imalloc(size, 0, false, TC_AUTO, ARENA_AUTO, "realloc"));
+	return (iralloc(ptr, size == 0 ? 1 : size, 0, false, TC_AUTO,
+	    ARENA_AUTO, "realloc"));
+}
+
+EXPORT void *
+reallocarray(void *ptr, size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (realloc(ptr, total));
+}
+
+EXPORT size_t
+malloc_usable_size(const void *ptr)
+{
+	if (ptr == NULL || !malloc_initialized)
+		return (0);
+	validate(ptr, pmap_lookup(ptr), "malloc_usable_size");
+	return (sz_index2size(pmap_entry_szind(pmap_lookup(ptr))));
+}
+
+/* The *allocx() family ---------------------------------------------------- */
+
+struct xflags {
+	size_t		alignment;
+	bool		zero;
+	int		tc;
+	unsigned	arena_ind;
+};
+
+static struct xflags
+xflags_decode(int flags)
+{
+	struct xflags x;
+	unsigned lg = (unsigned)flags & 0x3f, t, a;
+
+	x.alignment = lg == 0 ? 0 : (size_t)1 << lg;
+	x.zero = (flags & 0x40) != 0;
+	t = ((unsigned)flags >> 8) & 0xfff;
+	x.tc = t == 0 ? TC_AUTO : t == 1 ? TC_NONE : (int)(t - 2);
+	a = ((unsigned)flags >> 20) & 0xfff;
+	x.arena_ind = a == 0 ? ARENA_AUTO : a - 1;
+	return (x);
+}
+
+EXPORT void *
+mallocx(size_t size, int flags)
+{
+	struct xflags x;
+
+	if (likely(flags == 0)) {
+		void *p = malloc_fast(size);
+
+		if (likely(p != NULL))
+			return (p);
+	}
+	x = xflags_decode(flags);
+	return (imalloc(size, x.alignment, x.zero, x.tc, x.arena_ind,
+	    "mallocx"));
+}
+
+EXPORT void *
+rallocx(void *ptr, size_t size, int flags)
+{
+	struct xflags x = xflags_decode(flags);
+
+	return (iralloc(ptr, size == 0 ? 1 : size, x.alignment, x.zero, x.tc,
+	    x.arena_ind, "rallocx"));
+}
+
+EXPORT size_t
+xallocx(void *ptr, size_t size, size_t extra, int flags)
+{
+	struct xflags x = xflags_decode(flags);
+	struct tsd *tsd = &tsd_tls;
+	struct extent *ext;
+	size_t old_usize, want, got;
+	unsigned old_ind;
+
+	ext = validate(ptr, pmap_lookup(ptr), "xallocx");
+	old_ind = pmap_entry_szind(pmap_lookup(ptr));
+	old_usize = sz_index2size(old_ind);
+	if (size + extra < size)
+		extra = SIZE_MAX - size;
+	if (x.alignment > QUANTUM && ((uintptr_t)ptr & (x.alignment - 1)) != 0)
+		return (old_usize);
+	got = 0;
+	want = sz_s2u(size + extra);
+	if (want != 0)
+		got = iralloc_inplace(ext, old_ind, want, x.zero);
+	if (got == 0 && extra != 0 && (want = sz_s2u(size)) != 0)
+		got = iralloc_inplace(ext, old_ind, want, x.zero);
+	if (got == 0)
+		return (old_usize);
+	if (tsd->state == TSD_NOMINAL) {
+		tsd->allocated += got;
+		tsd->deallocated += old_usize;
+	}
+	return (got);
+}
+
+EXPORT size_t
+sallocx(const void *ptr, int flags)
+{
+	(void)flags;
+	validate(ptr, pmap_lookup(ptr), "sallocx");
+	return (sz_index2size(pmap_entry_szind(pmap_lookup(ptr))));
+}
+
+EXPORT void
+dallocx(void *ptr, int flags)
+{
+	struct xflags x;
+
+	if (likely(flags == 0)) {
+		free(ptr);
+		return;
+	}
+	x = xflags_decode(flags);
+	ifree(ptr, pmap_lookup(ptr), 0, 0, x.tc, "dallocx");
+}
+
+EXPORT void
+sdallocx(void *ptr, size_t size, int flags)
+{
+	struct xflags x = xflags_decode(flags);
+
+	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, x.alignment, x.tc,
+	    "sdallocx");
+}
+
+EXPORT size_t
+nallocx(size_t size, int flags)
+{
+	struct xflags x = xflags_decode(flags);
+
+	if (malloc_init())
+		return (0);
+	if (size == 0)
+		size = 1;
+	return (x.alignment > QUANTUM ? sz_sa2u(size, x.alignment) :
+	    sz_s2u(size));
+}
+
+/* Fork ------------------------------------------------------------------- */
+
+/* Every allocator lock, in rank order, so the child inherits none held. */
+static void
+malloc_prefork(void)
+{
+	if (!malloc_initialized)
+		return;
+	ctl_prefork();
+	tcache_prefork();
+	arenas_prefork();
+	extent_desc_prefork();
+	base_prefork();
+}
+
+static void
+malloc_postfork_parent(void)
+{
+	if (!malloc_initialized)
+		return;
+	base_postfork_parent();
+	extent_desc_postfork_parent();
+	arenas_postfork_parent();
+	tcache_postfork_parent();
+	ctl_postfork_parent();
+}
+
+static void
+malloc_postfork_child(void)
+{
+	if (!malloc_initialized)
+		return;
+	base_postfork_child();
+	extent_desc_postfork_child();
+	arenas_postfork_child();
+	tcache_postfork_child();
+	ctl_postfork_child();
+	tsd_postfork_child();
+}

@@ -1,0 +1,28 @@
+/*
+ * The page provider: the only module that makes VM system calls.  The rest
+ * of the allocator reaches it through the default extent hooks (hooks.c),
+ * and the base allocator for metadata.
+ */
+#ifndef MALLOC_PAGES_H
+#define	MALLOC_PAGES_H
+
+#include "compat.h"
+
+enum thp_mode { THP_DEFAULT, THP_ALWAYS, THP_NEVER };
+
+void	 pages_boot(void);
+/* Maps size bytes aligned to alignment (a multiple of PAGE), or NULL. */
+void	*pages_map(void *hint, size_t size, size_t alignment);
+void	 pages_unmap(void *addr, size_t size);
+/* Purges return false on success, as extent hooks do. */
+bool	 pages_purge_lazy(void *addr, size_t size);
+bool	 pages_purge_forced(void *addr, size_t size);
+bool	 pages_commit(void *addr, size_t size);
+bool	 pages_decommit(void *addr, size_t size);
+void	 pages_set_thp(void *addr, size_t size, enum thp_mode mode);
+/* Whether MADV_FREE works here; without it lazy purges are forced ones. */
+extern bool	pages_can_purge_lazy;
+/* Whether purged pages read back as zeros (MADV_DONTNEED on Linux). */
+extern bool	pages_purge_forced_zeroes;
+
+#endif /* !MALLOC_PAGES_H */

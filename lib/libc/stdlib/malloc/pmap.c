@@ -1,0 +1,59 @@
+/*
+ * Pointer map maintenance.  Leaves (2 MiB of zeroed metadata each, one per
+ * GiB of address space in use; only pages touched become resident) are
+ * created on first use and never freed, so a lock-free reader never sees a
+ * leaf disappear.
+ */
+#include "base.h"
+#include "pmap.h"
+
+uintptr_t	*pmap_root[(size_t)1 << PMAP_LG_ROOT];
+
+static uintptr_t *
+pmap_leaf(uintptr_t addr)
+{
+	uintptr_t **slot, *leaf, *expected;
+
+	slot = &pmap_root[(addr >> (LG_PAGE + PMAP_LG_LEAF)) &
+	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)];
+	leaf = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (leaf != NULL)
+		return (leaf);
+	leaf = base_alloc(sizeof(uintptr_t) << PMAP_LG_LEAF, PAGE);
+	if (leaf == NULL)
+		return (NULL);
+	expected = NULL;
+	/* A racing thread may win; its leaf is used and ours is wasted. */
+	if (!__atomic_compare_exchange_n(slot, &expected, leaf, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		leaf = expected;
+	return (leaf);
+}
+
+bool
+pmap_set_range(uintptr_t addr, size_t npages, uintptr_t entry)
+{
+	uintptr_t *leaf = NULL, page;
+	size_t i;
+
+	for (i = 0; i < npages; i++, addr += PAGE) {
+		page = (addr >> LG_PAGE) & (((uintptr_t)1 << PMAP_LG_LEAF) - 1);
+		if (leaf == NULL || page == 0) {
+			leaf = pmap_leaf(addr);
+			if (leaf == NULL)
+				return (true);
+		}
+		__atomic_store_n(&leaf[page], entry, __ATOMIC_RELEASE);
+	}
+	return (false);
+}
+
+bool
+pmap_set_ends(uintptr_t addr, size_t size, uintptr_t entry)
+{
+	if (pmap_set_range(addr, 1, entry))
+		return (true);
+	if (size > PAGE && pmap_set_range(addr + size - PAGE, 1, entry))
+		return (true);
+	return (false);
+}

@@ -1,0 +1,122 @@
+/*
+ * Size classes and slab geometry.  The tables are computed once at boot,
+ * before any allocation, and are read-only afterwards.
+ */
+#include "sizeclass.h"
+
+uint8_t		sz_lookup[(SC_LOOKUP_MAX >> LG_QUANTUM) + 1];
+size_t		sz_index2size_tab[SC_NSIZES];
+struct bin_info	bin_infos[SC_NBINS];
+
+static size_t
+class_size(unsigned ind)
+{
+	unsigned lg, k;
+
+	if (ind < 4)
+		return ((size_t)(ind + 1) << LG_QUANTUM);
+	lg = 6 + (ind - 4) / 4;
+	k = (ind - 4) % 4 + 1;
+	return (((size_t)1 << lg) + (size_t)k * ((size_t)1 << (lg - 2)));
+}
+
+unsigned
+sz_size2index_compute(size_t size)
+{
+	unsigned lg;
+	size_t delta;
+
+	if (size <= 64)
+		return (size == 0 ? 0 : (unsigned)((size - 1) >> LG_QUANTUM));
+	lg = 63 - (unsigned)__builtin_clzll(size - 1);
+	delta = (size_t)1 << (lg - 2);
+	return (4 + 4 * (lg - 6) +
+	    (unsigned)((size - ((size_t)1 << lg) + delta - 1) / delta) - 1);
+}
+
+/*
+ * The fewest pages that hold the class with at most 1/64 waste; small
+ * classes then share few pages per slab and slabs pack superpages densely.
+ */
+static void
+bin_info_init(struct bin_info *bi, size_t reg_size)
+{
+	size_t npages, best = 1, best_waste = SIZE_MAX, slab, nregs, waste;
+	uint64_t d0, inv;
+	unsigned i;
+
+	for (npages = 1; npages <= 16; npages++) {
+		slab = npages * PAGE;
+		nregs = slab / reg_size;
+		if (nregs == 0 || nregs > SC_SLAB_MAXREGS)
+			continue;
+		waste = slab - nregs * reg_size;
+		if (waste * 64 <= slab) {
+			best = npages;
+			break;
+		}
+		if (waste * best * PAGE < best_waste * slab) {
+			best = npages;
+			best_waste = waste;
+		}
+	}
+	bi->reg_size = (uint32_t)reg_size;
+	bi->slab_npages = (uint8_t)best;
+	bi->nregs = (uint16_t)(best * PAGE / reg_size);
+	bi->div_shift = (uint8_t)__builtin_ctzll(reg_size);
+	d0 = reg_size >> bi->div_shift;
+	/* Newton's iteration doubles the correct low bits each step. */
+	inv = d0;
+	for (i = 0; i < 6; i++)
+		inv *= 2 - d0 * inv;
+	bi->div_inv = inv;
+}
+
+void
+sizeclass_boot(void)
+{
+	unsigned ind;
+	size_t s;
+
+	for (ind = 0; ind < SC_NSIZES; ind++)
+		sz_index2size_tab[ind] = class_size(ind);
+	for (s = 0, ind = 0; s <= SC_LOOKUP_MAX; s += QUANTUM) {
+		while (class_size(ind) < s)
+			ind++;
+		sz_lookup[s >> LG_QUANTUM] = (uint8_t)ind;
+	}
+	for (ind = 0; ind < SC_NBINS; ind++)
+		bin_info_init(&bin_infos[ind], class_size(ind));
+}
+
+/* Page-size classes: 1, 2, 3 pages, then four per doubling. */
+unsigned
+psz_floor_index(size_t npages)
+{
+	unsigned lg;
+
+	if (npages < 4)
+		return ((unsigned)npages - 1);
+	lg = 63 - (unsigned)__builtin_clzll(npages);
+	return (3 + 4 * (lg - 2) +
+	    (unsigned)((npages - ((size_t)1 << lg)) >> (lg - 2)));
+}
+
+static size_t
+psz_class_npages(unsigned ind)
+{
+	unsigned lg;
+
+	if (ind < 3)
+		return (ind + 1);
+	lg = 2 + (ind - 3) / 4;
+	return (((size_t)1 << lg) + (size_t)((ind - 3) % 4) * ((size_t)1 << (lg - 2)));
+}
+
+unsigned
+psz_ceil_index(size_t npages)
+{
+	unsigned f = psz_floor_index(npages);
+
+	return (psz_class_npages(f) == npages ? f : f + 1);
+}

@@ -1,0 +1,189 @@
+/*
+ * Thread-cache fill, flush and storage.  Bins are filled to half their
+ * capacity on a miss and flushed down to half on overflow, so a thread
+ * alternating around a boundary pays one batch per half-capacity ops.
+ * The oldest items (bottom of the stack) are the ones flushed.
+ *
+ * Stack storage is recycled through stack_pool under pool_lock, so
+ * thousands of short-lived threads reuse the same metadata.
+ */
+#include <string.h>
+
+#include "arena.h"
+#include "base.h"
+#include "conf.h"
+#include "lock.h"
+#include "pmap.h"
+#include "tcache.h"
+
+unsigned	tcache_nbins;
+uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
+size_t		tcache_stack_nslots;
+
+static struct mlock	pool_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
+			    RANK_TCACHES };
+static void		**stack_pool;
+
+void
+tcache_boot(void)
+{
+	unsigned ind, n;
+
+	tcache_nbins = 0;
+	if (opt.tcache) {
+		tcache_nbins = opt.tcache_max == 0 ? 0 :
+		    sz_size2index(opt.tcache_max > SC_LOOKUP_MAX ?
+		    SC_LOOKUP_MAX : opt.tcache_max) + 1;
+		/* A class above tcache_max is not cached. */
+		if (tcache_nbins > 0 &&
+		    sz_index2size(tcache_nbins - 1) > opt.tcache_max)
+			tcache_nbins--;
+	}
+	tcache_stack_nslots = 0;
+	for (ind = 0; ind < tcache_nbins; ind++) {
+		if (ind < SC_NBINS) {
+			n = 2u * bin_infos[ind].nregs;
+			n = n < 20 ? 20 : n > 200 ? 200 : n;
+		} else
+			n = 20;
+		tcache_ncached_max[ind] = (uint16_t)n;
+		tcache_stack_nslots += n;
+	}
+}
+
+static void
+tcache_bins_set(struct tcache *tcache)
+{
+	void **slot = tcache->stack;
+	struct tcache_bin *bin;
+	unsigned ind;
+	bool slow_free = opt.junk_free || opt.harden;
+
+	memset(tcache->bins, 0, sizeof(tcache->bins));
+	for (ind = 0; ind < tcache_nbins; ind++) {
+		bin = &tcache->bins[ind];
+		bin->low = bin->top = slot;
+		bin->high = slow_free ? slot : slot + tcache_ncached_max[ind];
+		slot += tcache_ncached_max[ind];
+	}
+}
+
+bool
+tcache_init(struct tcache *tcache, struct arena *arena)
+{
+	void **stack;
+
+	tcache->arena = arena;
+	if (tcache_nbins == 0) {
+		memset(tcache->bins, 0, sizeof(tcache->bins));
+		tcache->stack = NULL;
+		return (false);
+	}
+	mlock_lock(&pool_lock);
+	stack = stack_pool;
+	if (stack != NULL)
+		stack_pool = stack[0];
+	mlock_unlock(&pool_lock);
+	if (stack == NULL) {
+		stack = base_alloc(tcache_stack_nslots * sizeof(void *),
+		    CACHELINE);
+		if (stack == NULL)
+			return (true);
+	}
+	tcache->stack = stack;
+	tcache_bins_set(tcache);
+	return (false);
+}
+
+void
+tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep)
+{
+	struct tcache_bin *bin = &tcache->bins[ind];
+	unsigned n, ncached = tcache_bin_ncached(bin), i;
+
+	if (ncached <= keep)
+		return;
+	n = ncached - keep;
+	if (ind < SC_NBINS)
+		arena_bin_flush(bin->low, n, ind, bin->nrequests,
+		    tcache->arena);
+	else {
+		for (i = 0; i < n; i++)
+			arena_large_dalloc(pmap_entry_extent(
+			    pmap_lookup(bin->low[i])));
+	}
+	bin->nrequests = 0;
+	memmove(bin->low, bin->low + n, keep * sizeof(void *));
+	bin->top = bin->low + keep;
+}
+
+void
+tcache_flush(struct tcache *tcache)
+{
+	unsigned ind;
+
+	for (ind = 0; ind < tcache_nbins; ind++)
+		tcache_bin_flush(tcache, ind, 0);
+}
+
+void
+tcache_destroy(struct tcache *tcache)
+{
+	void **stack = tcache->stack;
+
+	tcache_flush(tcache);
+	memset(tcache->bins, 0, sizeof(tcache->bins));
+	tcache->stack = NULL;
+	if (stack == NULL)
+		return;
+	mlock_lock(&pool_lock);
+	stack[0] = stack_pool;
+	stack_pool = stack;
+	mlock_unlock(&pool_lock);
+}
+
+void *
+tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
+{
+	struct tcache_bin *bin = &tcache->bins[ind];
+	unsigned got;
+
+	bin->nrequests++;
+	if (ind >= SC_NBINS)
+		return (arena_large_alloc(arena, ind, PAGE, false));
+	got = arena_bin_fill(arena, ind, bin->low,
+	    (tcache_ncached_max[ind] + 1u) / 2);
+	if (got == 0)
+		return (NULL);
+	bin->top = bin->low + got - 1;
+	return (*bin->top);
+}
+
+void
+tcache_flush_push(struct tcache *tcache, unsigned ind, void *ptr)
+{
+	struct tcache_bin *bin = &tcache->bins[ind];
+	unsigned cap = tcache_ncached_max[ind];
+
+	if (tcache_bin_ncached(bin) >= cap)
+		tcache_bin_flush(tcache, ind, cap / 2);
+	*bin->top++ = ptr;
+}
+
+void
+tcache_prefork(void)
+{
+	mlock_lock(&pool_lock);
+}
+
+void
+tcache_postfork_parent(void)
+{
+	mlock_unlock(&pool_lock);
+}
+
+void
+tcache_postfork_child(void)
+{
+	mlock_postfork_child(&pool_lock);
+}

@@ -1,0 +1,63 @@
+/*
+ * Thread caches: per size class a LIFO stack of pointers, as jemalloc's
+ * cache_bin.  A pop is a load and a decrement, a push a store and an
+ * increment; batches move between a stack and the arena under one lock.
+ *
+ * A bin's items are [low, top).  The fast paths compare top with low
+ * (malloc: empty?) and with high (free: full?).  high is where the fast
+ * path stops pushing; it is below the real capacity (cap) when a mode
+ * needs every free on the slow path (junk on free, quarantine), and equal
+ * to low when the bin is disabled (low == top == high: both paths slow).
+ * The all-zero bin of a fresh thread is therefore disabled too.
+ */
+#ifndef MALLOC_TCACHE_H
+#define	MALLOC_TCACHE_H
+
+#include "compat.h"
+#include "sizeclass.h"
+
+#define	TCACHE_NBINS_MAX	40	/* classes up to SC_LOOKUP_MAX */
+
+struct arena;
+
+struct tcache_bin {
+	void		**top;
+	void		**low;
+	void		**high;
+	uint64_t	nrequests;	/* hits and misses since last flush */
+};
+
+struct tcache {
+	struct tcache_bin	bins[TCACHE_NBINS_MAX];
+	void			**stack;	/* memory behind the bins */
+	struct arena		*arena;		/* arena stats are merged to */
+};
+
+/* Classes the caches hold, and each bin's capacity; set at boot. */
+extern unsigned	tcache_nbins;
+extern uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
+extern size_t	tcache_stack_nslots;
+
+void	tcache_boot(void);
+/* Gives the bins storage; false on success. */
+bool	tcache_init(struct tcache *tcache, struct arena *arena);
+/* Flushes everything and returns the storage; the bins end disabled. */
+void	tcache_destroy(struct tcache *tcache);
+void	tcache_flush(struct tcache *tcache);
+/* Refills an empty bin and pops one item, or NULL. */
+void	*tcache_fill_pop(struct tcache *tcache, struct arena *arena,
+	    unsigned ind);
+/* Makes room in a full bin by flushing its oldest half, then pushes. */
+void	tcache_flush_push(struct tcache *tcache, unsigned ind, void *ptr);
+void	tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep);
+void	tcache_prefork(void);
+void	tcache_postfork_parent(void);
+void	tcache_postfork_child(void);
+
+ALWAYS_INLINE unsigned
+tcache_bin_ncached(const struct tcache_bin *bin)
+{
+	return ((unsigned)(bin->top - bin->low));
+}
+
+#endif /* !MALLOC_TCACHE_H */

@@ -1,0 +1,108 @@
+/*
+ * Thread state lifecycle and arena binding.  A pthread key whose
+ * destructor flushes the thread cache gives thread exit its cleanup; the
+ * key's value is only a non-NULL token (the state itself is in TLS).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "tsd.h"
+
+TLS_IE struct tsd	tsd_tls;
+
+static pthread_key_t	tsd_key;
+static unsigned		next_arena;	/* atomic round-robin counter */
+
+static void
+tsd_destructor(void *arg)
+{
+	struct tsd *tsd = &tsd_tls;
+
+	(void)arg;
+	if (tsd->state == TSD_NOMINAL) {
+		tcache_destroy(&tsd->tcache);
+		if (tsd->arena != NULL)
+			__atomic_fetch_sub(&tsd->arena->nthreads, 1,
+			    __ATOMIC_RELAXED);
+	}
+	tsd->state = TSD_EXITED;
+	tsd->tcache_enabled = false;
+}
+
+void
+tsd_boot_global(void)
+{
+	pthread_key_create(&tsd_key, tsd_destructor);
+}
+
+void
+tsd_update_event(struct tsd *tsd)
+{
+	/* junk and zero need every allocation on the slow path. */
+	if (opt.junk_alloc || opt.zero || opt.harden)
+		tsd->alloc_event_at = 0;
+	else if (tsd->prof_active)
+		tsd->alloc_event_at = tsd->prof_sample_at;
+	else
+		tsd->alloc_event_at = UINT64_MAX;
+}
+
+void
+tsd_set_arena(struct tsd *tsd, struct arena *arena)
+{
+	if (tsd->arena == arena)
+		return;
+	if (tsd->arena != NULL)
+		__atomic_fetch_sub(&tsd->arena->nthreads, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&arena->nthreads, 1, __ATOMIC_RELAXED);
+	/* Cached objects keep their own arenas; only stats follow. */
+	tsd->arena = arena;
+	tsd->tcache.arena = arena;
+}
+
+void
+tsd_set_tcache_enabled(struct tsd *tsd, bool enabled)
+{
+	if (tsd->state != TSD_NOMINAL || enabled == tsd->tcache_enabled)
+		return;
+	if (enabled) {
+		if (tcache_init(&tsd->tcache, tsd->arena))
+			return;
+	} else
+		tcache_destroy(&tsd->tcache);
+	tsd->tcache_enabled = enabled;
+}
+
+bool
+tsd_boot(struct tsd *tsd)
+{
+	struct arena *arena;
+	unsigned ind;
+
+	if (tsd->state == TSD_NOMINAL)
+		return (false);
+	if (tsd->state != TSD_UNINIT)
+		return (true);
+	tsd->state = TSD_BOOTING;
+	ind = __atomic_fetch_add(&next_arena, 1, __ATOMIC_RELAXED) %
+	    narenas_auto;
+	arena = arena_get(ind, true);
+	if (arena == NULL)
+		arena = arena_get(0, false);
+	tsd_set_arena(tsd, arena);
+	tsd->prof_active = false;
+	tsd_update_event(tsd);
+	/* pthread_setspecific may allocate: we are BOOTING, so that works. */
+	pthread_setspecific(tsd_key, tsd);
+	tsd->tcache_enabled = opt.tcache && !tcache_init(&tsd->tcache, arena);
+	tsd->state = TSD_NOMINAL;
+	return (false);
+}
+
+void
+tsd_postfork_child(void)
+{
+	next_arena = 0;
+}

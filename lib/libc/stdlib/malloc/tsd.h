@@ -1,0 +1,46 @@
+/*
+ * Per-thread state, in initial-exec TLS so that the fast paths reach it
+ * with one %fs-relative access.  Lifecycle:
+ *	UNINIT	 all zero: every tcache bin disabled, so the first call of
+ *		 any kind lands on a slow path, which boots the thread
+ *	BOOTING	 being set up; calls made meanwhile (by libc underneath us)
+ *		 use the arena directly
+ *	NOMINAL	 normal operation
+ *	EXITED	 its destructor ran: cache flushed, bins disabled; later
+ *		 calls (other destructors) use the arena directly
+ */
+#ifndef MALLOC_TSD_H
+#define	MALLOC_TSD_H
+
+#include "compat.h"
+#include "tcache.h"
+
+enum tsd_state { TSD_UNINIT = 0, TSD_BOOTING, TSD_NOMINAL, TSD_EXITED };
+
+struct tsd {
+	struct tcache	tcache;		/* first: bins at a fixed TLS offset */
+	uint64_t	allocated;	/* bytes, thread.allocated */
+	/* malloc's fast path diverts when allocated reaches this. */
+	uint64_t	alloc_event_at;
+	uint64_t	deallocated;	/* bytes, thread.deallocated */
+	struct arena	*arena;		/* arena bound to this thread */
+	uint32_t	decay_ticks;
+	uint8_t		state;
+	bool		tcache_enabled;
+	bool		prof_active;
+	uint64_t	prof_sample_at;	/* allocated value of the next sample */
+	char		prof_name[64];
+};
+
+extern TLS_IE struct tsd	tsd_tls;
+
+/* Boots the calling thread if needed; false when it is NOMINAL after. */
+bool	tsd_boot(struct tsd *tsd);
+void	tsd_boot_global(void);
+void	tsd_set_arena(struct tsd *tsd, struct arena *arena);
+void	tsd_set_tcache_enabled(struct tsd *tsd, bool enabled);
+/* Recomputes alloc_event_at after a mode or sampling change. */
+void	tsd_update_event(struct tsd *tsd);
+void	tsd_postfork_child(void);
+
+#endif /* !MALLOC_TSD_H */
