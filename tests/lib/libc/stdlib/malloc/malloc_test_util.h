@@ -125,7 +125,7 @@ child_report(const char *s)
 
 /* Report "<tag> <pointer as %p prints it>\n" from a child. */
 static inline void
-child_report_ptr(const char *tag, const void *p)
+child_report_ptr(const char *tag, void *p)
 {
 	char buf[128];
 

@@ -57,6 +57,8 @@ static void
 fill_block(void *p, size_t n, unsigned seed)
 {
 
+	/* gcc 12 warns about the n > CHECK_FULL_MAX branch where n is small. */
+	p = ptr_launder(p);
 	pattern_fill(p, n < CHECK_FULL_MAX ? n : CHECK_FULL_MAX, seed);
 	if (n > CHECK_FULL_MAX)
 		((unsigned char *)p)[n - 1] = (unsigned char)seed;
