@@ -32,6 +32,8 @@ unsigned	 narenas_total;
 
 static struct mlock	arenas_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
 			    RANK_CTL };
+/* Destroyed arenas' memory, reused by the next creation; arenas_lock. */
+static struct arena	*arenas_free;
 
 static uint64_t
 clock_ns(void)
@@ -46,15 +48,22 @@ clock_ns(void)
 	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
 }
 
-struct arena *
-arena_create(unsigned ind, extent_hooks_t *hooks)
+static struct arena *
+arena_new_locked(unsigned ind, extent_hooks_t *hooks)
 {
 	struct arena *arena;
 	unsigned i;
 
-	arena = base_alloc(sizeof(*arena), CACHELINE);
-	if (arena == NULL)
-		return (NULL);
+	arena = arenas_free;
+	if (arena != NULL) {
+		arenas_free = arena->active.head != NULL ? NULL :
+		    (struct arena *)arena->hooks;
+		memset(arena, 0, sizeof(*arena));
+	} else {
+		arena = base_alloc(sizeof(*arena), CACHELINE);
+		if (arena == NULL)
+			return (NULL);
+	}
 	arena->ind = ind;
 	mlock_init(&arena->extent_lock, RANK_EXTENTS);
 	arena->hooks = hooks != NULL ? hooks : &hooks_default;
@@ -66,7 +75,25 @@ arena_create(unsigned ind, extent_hooks_t *hooks)
 	arena->grow_next = GROW_MIN;
 	for (i = 0; i < SC_NBINS; i++)
 		mlock_init(&arena->bins[i].lock, RANK_BIN);
+	if (ind >= narenas_total)
+		__atomic_store_n(&narenas_total, ind + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&arenas[ind], arena, __ATOMIC_RELEASE);
+	return (arena);
+}
+
+struct arena *
+arena_create(extent_hooks_t *hooks)
+{
+	struct arena *arena = NULL;
+	unsigned ind;
+
+	mlock_lock(&arenas_lock);
+	for (ind = narenas_auto; ind < ARENAS_MAX; ind++)
+		if (arenas[ind] == NULL)
+			break;
+	if (ind < ARENAS_MAX)
+		arena = arena_new_locked(ind, hooks);
+	mlock_unlock(&arenas_lock);
 	return (arena);
 }
 
@@ -78,12 +105,12 @@ arena_get(unsigned ind, bool create)
 	if (ind >= ARENAS_MAX)
 		return (NULL);
 	arena = __atomic_load_n(&arenas[ind], __ATOMIC_ACQUIRE);
-	if (arena != NULL || !create)
+	if (arena != NULL || !create || ind >= narenas_auto)
 		return (arena);
 	mlock_lock(&arenas_lock);
 	arena = arenas[ind];
 	if (arena == NULL)
-		arena = arena_create(ind, NULL);
+		arena = arena_new_locked(ind, NULL);
 	mlock_unlock(&arenas_lock);
 	return (arena);
 }
@@ -258,6 +285,7 @@ extent_alloc_locked(struct arena *arena, size_t size, size_t alignment)
 			ecache_put(arena, from, piece);
 	}
 	ext->state = EXTENT_ACTIVE;
+	extent_list_append(&arena->active, ext, LRU_OFF);
 	return (ext);
 }
 
@@ -347,6 +375,14 @@ extent_dalloc_locked(struct arena *arena, struct extent *ext)
 		arena_decay_locked(arena, false);
 }
 
+/* Frees an extent that extent_alloc_locked handed out. */
+static void
+extent_release_locked(struct arena *arena, struct extent *ext)
+{
+	extent_list_remove(&arena->active, ext, LRU_OFF);
+	extent_dalloc_locked(arena, ext);
+}
+
 /* Slabs ----------------------------------------------------------------- */
 
 static struct extent *
@@ -361,7 +397,7 @@ slab_create(struct arena *arena, unsigned ind)
 	    PAGE);
 	if (slab != NULL && pmap_set_range(slab->addr, bi->slab_npages,
 	    pmap_entry_make(slab, ind, true))) {
-		extent_dalloc_locked(arena, slab);
+		extent_release_locked(arena, slab);
 		slab = NULL;
 	}
 	mlock_unlock(&arena->extent_lock);
@@ -384,7 +420,7 @@ slab_destroy(struct arena *arena, struct extent *slab)
 {
 	pmap_set_range(slab->addr, slab->size >> LG_PAGE, 0);
 	mlock_lock(&arena->extent_lock);
-	extent_dalloc_locked(arena, slab);
+	extent_release_locked(arena, slab);
 	mlock_unlock(&arena->extent_lock);
 }
 
@@ -559,7 +595,7 @@ arena_large_alloc(struct arena *arena, unsigned ind, size_t alignment,
 	    alignment);
 	if (ext != NULL && pmap_set_ends(ext->addr, ext->size,
 	    pmap_entry_make(ext, ind, false))) {
-		extent_dalloc_locked(arena, ext);
+		extent_release_locked(arena, ext);
 		ext = NULL;
 	}
 	if (ext == NULL) {
@@ -592,7 +628,7 @@ arena_large_dalloc(struct extent *ext)
 	arena->ndalloc_large++;
 	ls->ndalloc++;
 	ls->curlextents--;
-	extent_dalloc_locked(arena, ext);
+	extent_release_locked(arena, ext);
 	mlock_unlock(&arena->extent_lock);
 }
 
@@ -738,6 +774,75 @@ arena_dalloc(struct extent *ext, void *ptr, const char *fn)
 	mlock_unlock(&bin->lock);
 	if (empty != NULL)
 		slab_destroy(ext->arena, empty);
+}
+
+/* Reset and destroy ------------------------------------------------------ */
+
+void
+arena_reset(struct arena *arena)
+{
+	struct extent *ext;
+	unsigned i;
+
+	for (i = 0; i < SC_NBINS; i++)
+		mlock_lock(&arena->bins[i].lock);
+	mlock_lock(&arena->extent_lock);
+	while ((ext = arena->active.head) != NULL) {
+		if (ext->slab)
+			pmap_set_range(ext->addr, ext->size >> LG_PAGE, 0);
+		extent_release_locked(arena, ext);
+	}
+	for (i = 0; i < SC_NBINS; i++) {
+		arena->bins[i].slabcur = NULL;
+		arena->bins[i].nonfull.head = arena->bins[i].nonfull.tail =
+		    NULL;
+		arena->bins[i].stats.curregs = 0;
+		arena->bins[i].stats.curslabs = 0;
+		arena->bins[i].stats.nonfull_slabs = 0;
+	}
+	for (i = 0; i < SC_NLARGE; i++)
+		arena->lstats[i].curlextents = 0;
+	arena->allocated_large = 0;
+	mlock_unlock(&arena->extent_lock);
+	for (i = 0; i < SC_NBINS; i++)
+		mlock_unlock(&arena->bins[i].lock);
+}
+
+/* Hands every cached extent back through the hooks' destroy. */
+static void
+ecache_destroy_all(struct arena *arena, struct ecache *cache)
+{
+	struct extent *ext;
+
+	while ((ext = cache->lru.head) != NULL) {
+		ecache_remove(cache, ext);
+		pmap_set_ends(ext->addr, ext->size, 0);
+		hooks_destroy(arena->hooks, (void *)ext->addr, ext->size,
+		    arena->ind);
+		arena->mapped -= ext->size;
+		extent_desc_free(ext);
+	}
+}
+
+bool
+arena_destroy(struct arena *arena)
+{
+	if (arena->ind < narenas_auto ||
+	    __atomic_load_n(&arena->nthreads, __ATOMIC_RELAXED) != 0)
+		return (true);
+	arena_reset(arena);
+	mlock_lock(&arena->extent_lock);
+	ecache_destroy_all(arena, &arena->dirty);
+	ecache_destroy_all(arena, &arena->muzzy);
+	ecache_destroy_all(arena, &arena->retained);
+	mlock_unlock(&arena->extent_lock);
+	mlock_lock(&arenas_lock);
+	__atomic_store_n(&arenas[arena->ind], NULL, __ATOMIC_RELEASE);
+	/* The free list links through hooks; active is empty. */
+	arena->hooks = (extent_hooks_t *)arenas_free;
+	arenas_free = arena;
+	mlock_unlock(&arenas_lock);
+	return (false);
 }
 
 /* Fork ------------------------------------------------------------------- */

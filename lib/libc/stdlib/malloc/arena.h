@@ -61,6 +61,7 @@ struct arena {
 	struct mlock		extent_lock;
 	extent_hooks_t		*hooks;
 	struct ecache		dirty, muzzy, retained;
+	struct extent_list	active;		/* slabs and large, by lru link */
 	ssize_t			dirty_decay_ms;
 	ssize_t			muzzy_decay_ms;
 	size_t			grow_next;	/* next mapping size under retain */
@@ -76,8 +77,10 @@ extern struct arena	*arenas[ARENAS_MAX];
 extern unsigned		 narenas_auto;	/* arenas threads are spread over */
 extern unsigned		 narenas_total;	/* atomic: auto + created */
 
+/* An arena by index; create makes automatic arenas (ind < narenas_auto). */
 struct arena	*arena_get(unsigned ind, bool create);
-struct arena	*arena_create(unsigned ind, extent_hooks_t *hooks);
+/* A new arena at the lowest free index >= narenas_auto (arenas.create). */
+struct arena	*arena_create(extent_hooks_t *hooks);
 
 /* Small: fills out[] with up to n regions of class ind; returns how many. */
 unsigned	 arena_bin_fill(struct arena *arena, unsigned ind, void **out,
@@ -97,7 +100,14 @@ bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);
 
 void	arena_decay(struct arena *arena, bool all);
+/*
+ * Discards every allocation of the arena (arena.<i>.reset); the caller
+ * guarantees no thread cache holds its objects.  destroy also returns
+ * every page through the hooks and frees the index; it fails (true) while
+ * threads are bound to the arena.
+ */
 void	arena_reset(struct arena *arena);
+bool	arena_destroy(struct arena *arena);
 /* Fork: the arena table's lock and every arena's locks, in rank order. */
 void	arenas_prefork(void);
 void	arenas_postfork_parent(void);

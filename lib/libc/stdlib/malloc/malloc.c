@@ -38,7 +38,7 @@
 #include "pages.h"
 #include "pmap.h"
 #include "sizeclass.h"
-#include "stats.h"
+#include "statpage.h"
 #include "tcache.h"
 #include "tsd.h"
 
@@ -118,7 +118,7 @@ malloc_init_hard(void)
 	tcache_boot();
 	narenas_auto = opt.narenas;
 	narenas_total = narenas_auto;
-	if (arena_create(0, NULL) == NULL) {
+	if (arena_get(0, true) == NULL) {
 		init_busy = false;
 		pthread_mutex_unlock(&init_mutex);
 		return (true);
@@ -154,6 +154,33 @@ oom(const char *fn, size_t size)
 }
 
 /*
+ * A pointer with no pointer-map entry: inside a large block (whose inner
+ * pages are not mapped) or not ours.  Walks back to the nearest mapped
+ * page to tell which; this is the abort path, so the walk's cost is moot.
+ */
+static COLD __attribute__((noreturn)) void
+invalid_pointer(const void *ptr, const char *fn)
+{
+	uintptr_t p = ALIGN_DOWN((uintptr_t)ptr, PAGE), entry = 0;
+	struct extent *ext;
+	size_t i;
+
+	for (i = 0; i < ((size_t)1 << 24) && p >= PAGE && entry == 0; i++) {
+		p -= PAGE;
+		entry = pmap_lookup((void *)p);
+	}
+	if (entry != 0 && pmap_entry_szind(entry) != SZ_FREE) {
+		ext = pmap_entry_extent(entry);
+		if ((uintptr_t)ptr > ext->addr &&
+		    (uintptr_t)ptr < ext->addr + ext->size)
+			msg_fatal("%s(): invalid pointer %p (inside a block)",
+			    fn, ptr);
+	}
+	msg_fatal("%s(): invalid pointer %p (not allocated by malloc)", fn,
+	    ptr);
+}
+
+/*
  * The owner of ptr, validated: aborts on a pointer that is not ours, that
  * points inside a block, or whose block is already free.
  */
@@ -164,15 +191,13 @@ validate(const void *ptr, uintptr_t entry, const char *fn)
 	unsigned ind;
 
 	if (unlikely(entry == 0))
-		msg_fatal("%s(): invalid pointer %p (not allocated by malloc)",
-		    fn, ptr);
+		invalid_pointer(ptr, fn);
 	ext = pmap_entry_extent(entry);
 	ind = pmap_entry_szind(entry);
 	if (unlikely(ind == SZ_FREE)) {
 		if ((uintptr_t)ptr == ext->addr)
 			msg_fatal("%s(): double free of %p", fn, ptr);
-		msg_fatal("%s(): invalid pointer %p (not allocated by malloc)",
-		    fn, ptr);
+		invalid_pointer(ptr, fn);
 	}
 	if (entry & PMAP_SLAB) {
 		if (unlikely(sz_region_index(&bin_infos[ind], (uintptr_t)ptr -
@@ -188,6 +213,14 @@ validate(const void *ptr, uintptr_t entry, const char *fn)
 }
 
 /* Allocation ------------------------------------------------------------- */
+
+/* Periodic work, amortised over the slow paths of each thread. */
+static NOINLINE void
+slow_tick(struct tsd *tsd)
+{
+	arena_decay(tsd->arena, false);
+	statpage_tick();
+}
 
 /*
  * Finishes any allocation of class ind: clears the free key, applies the
@@ -261,7 +294,7 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	if (unlikely(p == NULL))
 		return (oom(fn, size));
 	if (tsd->state == TSD_NOMINAL && ++tsd->decay_ticks % 1024 == 0)
-		arena_decay(tsd->arena, false);
+		slow_tick(tsd);
 	return (alloc_finish(tsd, p, ind, zero, zeroed));
 }
 
@@ -385,7 +418,7 @@ ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
 	} else
 		arena_dalloc(ext, ptr, fn);
 	if (tsd->state == TSD_NOMINAL && ++tsd->decay_ticks % 1024 == 0)
-		arena_decay(tsd->arena, false);
+		slow_tick(tsd);
 }
 
 static NOINLINE void
@@ -590,7 +623,7 @@ reallocarray(void *ptr, size_t n, size_t size)
 }
 
 EXPORT size_t
-malloc_usable_size(const void *ptr)
+malloc_usable_size(MALLOC_USABLE_SIZE_CONST void *ptr)
 {
 	if (ptr == NULL || !malloc_initialized)
 		return (0);

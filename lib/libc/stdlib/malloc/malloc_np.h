@@ -75,7 +75,13 @@ int	 mallctlbymib(const size_t *, size_t, void *, size_t *, void *,
 	    size_t);
 void	 malloc_stats_print(void (*)(void *, const char *), void *,
 	    const char *);
-size_t	 malloc_usable_size(const void *);
+/* glibc's <malloc.h> declares it without const; FreeBSD's with. */
+#ifdef __GLIBC__
+#define	MALLOC_USABLE_SIZE_CONST
+#else
+#define	MALLOC_USABLE_SIZE_CONST const
+#endif
+size_t	 malloc_usable_size(MALLOC_USABLE_SIZE_CONST void *);
 
 /* C23 sized deallocation, also declared here for older C libraries. */
 void	 free_sized(void *, size_t);
