@@ -21,6 +21,7 @@ struct malloc_opts {
 	bool		retain;
 	bool		tcache;
 	bool		stats_print;
+	bool		stats_publish;	/* the page mallstat -p reads */
 	bool		xmalloc;
 	bool		zero;
 	bool		junk_alloc;
@@ -36,6 +37,7 @@ struct malloc_opts {
 	bool		prof_accum;
 	unsigned	narenas;
 	unsigned	max_background_threads;
+	unsigned	stats_print_fd;	/* where stats_print writes */
 	size_t		tcache_max;
 	size_t		lg_tcache_nslots_mul;
 	ssize_t		dirty_decay_ms;
@@ -49,7 +51,7 @@ struct malloc_opts {
 	char		prof_prefix[256];
 };
 
-extern struct malloc_opts	opt;
+extern HIDDEN struct malloc_opts	opt;
 
 /* Parses every source into opt; ncpus sizes the default narenas. */
 void	conf_boot(unsigned ncpus);

@@ -91,10 +91,26 @@ static void	malloc_prefork(void);
 static void	malloc_postfork_parent(void);
 static void	malloc_postfork_child(void);
 
+/* Writes to the descriptor stats_print_fd names (mallstat(1) passes one). */
+static void
+stats_print_write(void *arg, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+
+	(void)arg;
+	while (len > 0 && ((n = write((int)opt.stats_print_fd, s, len)) > 0 ||
+	    (n < 0 && errno == EINTR)))
+		if (n > 0) {
+			s += n;
+			len -= (size_t)n;
+		}
+}
+
 static void
 stats_print_atexit(void)
 {
-	malloc_stats_print(NULL, NULL, opt.stats_print_opts);
+	malloc_stats_print(stats_print_write, NULL, opt.stats_print_opts);
 }
 
 /*
