@@ -15,6 +15,8 @@
 #define	NOINLINE	__attribute__((noinline))
 #define	COLD		__attribute__((cold, noinline))
 #define	EXPORT		__attribute__((visibility("default")))
+/* Internal data: declared hidden so PIC code reaches it without the GOT. */
+#define	HIDDEN		__attribute__((visibility("hidden")))
 #define	CACHE_ALIGNED	__attribute__((aligned(64)))
 #define	TLS_IE		__thread __attribute__((tls_model("initial-exec")))
 

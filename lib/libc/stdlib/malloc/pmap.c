@@ -7,27 +7,30 @@
 #include "base.h"
 #include "pmap.h"
 
-uintptr_t	*pmap_root[(size_t)1 << PMAP_LG_ROOT];
+uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
+uintptr_t	pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
 
 static uintptr_t *
 pmap_leaf(uintptr_t addr)
 {
-	uintptr_t **slot, *leaf, *expected;
+	uintptr_t *slot, off, expected;
+	uintptr_t *leaf;
 
 	slot = &pmap_root[(addr >> (LG_PAGE + PMAP_LG_LEAF)) &
 	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)];
-	leaf = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (leaf != NULL)
-		return (leaf);
+	off = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (off != 0)
+		return ((uintptr_t *)((char *)pmap_zero_leaf + off));
 	leaf = base_alloc(sizeof(uintptr_t) << PMAP_LG_LEAF, PAGE);
 	if (leaf == NULL)
 		return (NULL);
-	expected = NULL;
+	off = (uintptr_t)leaf - (uintptr_t)pmap_zero_leaf;
+	expected = 0;
 	/* A racing thread may win; its leaf is used and ours is wasted. */
-	if (!__atomic_compare_exchange_n(slot, &expected, leaf, false,
+	if (!__atomic_compare_exchange_n(slot, &expected, off, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		leaf = expected;
-	return (leaf);
+		off = expected;
+	return ((uintptr_t *)((char *)pmap_zero_leaf + off));
 }
 
 bool

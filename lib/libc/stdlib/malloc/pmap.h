@@ -26,17 +26,22 @@
 
 struct extent;
 
-extern uintptr_t	*pmap_root[(size_t)1 << PMAP_LG_ROOT];
+/*
+ * Root slots hold a leaf's address minus pmap_zero_leaf's, so that the
+ * all-zero root (in .bss) points every slot at the zero leaf: a lookup
+ * needs no NULL test, and the zero leaf's pages are never written.
+ */
+extern HIDDEN uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
+extern HIDDEN uintptr_t	pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
 
 ALWAYS_INLINE uintptr_t
 pmap_lookup(const void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr, *leaf;
 
-	leaf = pmap_root[(p >> (LG_PAGE + PMAP_LG_LEAF)) &
-	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)];
-	if (unlikely(leaf == NULL))
-		return (0);
+	leaf = (uintptr_t *)((char *)pmap_zero_leaf +
+	    pmap_root[(p >> (LG_PAGE + PMAP_LG_LEAF)) &
+	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)]);
 	return (__atomic_load_n(&leaf[(p >> LG_PAGE) &
 	    (((uintptr_t)1 << PMAP_LG_LEAF) - 1)], __ATOMIC_RELAXED));
 }

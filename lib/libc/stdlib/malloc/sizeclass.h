@@ -39,9 +39,9 @@ struct bin_info {
 	uint8_t		slab_npages;
 };
 
-extern uint8_t		sz_lookup[(SC_LOOKUP_MAX >> LG_QUANTUM) + 1];
-extern size_t		sz_index2size_tab[SC_NSIZES];
-extern struct bin_info	bin_infos[SC_NBINS];
+extern HIDDEN uint8_t		sz_lookup[(SC_LOOKUP_MAX >> LG_QUANTUM) + 1];
+extern HIDDEN size_t		sz_index2size_tab[SC_NSIZES];
+extern HIDDEN struct bin_info	bin_infos[SC_NBINS];
 
 void	sizeclass_boot(void);
 unsigned sz_size2index_compute(size_t size);

@@ -34,9 +34,9 @@ struct tcache {
 };
 
 /* Classes the caches hold, and each bin's capacity; set at boot. */
-extern unsigned	tcache_nbins;
-extern uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
-extern size_t	tcache_stack_nslots;
+extern HIDDEN unsigned	tcache_nbins;
+extern HIDDEN uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
+extern HIDDEN size_t	tcache_stack_nslots;
 
 void	tcache_boot(void);
 /* Gives the bins storage; false on success. */

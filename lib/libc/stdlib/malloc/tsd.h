@@ -32,7 +32,7 @@ struct tsd {
 	char		prof_name[64];
 };
 
-extern TLS_IE struct tsd	tsd_tls;
+extern TLS_IE struct tsd	tsd_tls HIDDEN;
 
 /* Boots the calling thread if needed; false when it is NOMINAL after. */
 bool	tsd_boot(struct tsd *tsd);
