@@ -37,6 +37,7 @@
 #include "msg.h"
 #include "pages.h"
 #include "pmap.h"
+#include "prof.h"
 #include "sizeclass.h"
 #include "statpage.h"
 #include "tcache.h"
@@ -140,11 +141,13 @@ malloc_init_hard(void)
 		return (true);
 	}
 	free_key = random_word();
+	prof_boot();
 	tsd_boot_global();
 	__atomic_store_n(&malloc_initialized, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&init_mutex);
 	pthread_atfork(malloc_prefork, malloc_postfork_parent,
 	    malloc_postfork_child);
+	prof_boot_late();
 	if (opt.stats_print)
 		atexit(stats_print_atexit);
 	return (false);
@@ -261,6 +264,30 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 }
 
 /*
+ * A sampled allocation: an extent of its own (small classes promoted to
+ * the smallest large class) carrying the sample's record.
+ */
+static NOINLINE void *
+imalloc_sampled(struct tsd *tsd, struct arena *arena, unsigned ind,
+    size_t alignment, bool zero, struct prof_tctx *tctx)
+{
+	struct extent *ext;
+	void *p;
+
+	p = arena_large_alloc(arena, ind < SC_NBINS ? SC_NBINS : ind,
+	    alignment, zero);
+	if (p == NULL)
+		return (NULL);
+	ext = pmap_entry_extent(pmap_lookup(p));
+	ext->prof_tctx = tctx;
+	/* Callers see the requested class; stats count the extent's. */
+	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, ind, false));
+	prof_sample_commit(tctx, p, sz_index2size(ind));
+	(void)tsd;
+	return (p);
+}
+
+/*
  * The general allocation path: any size, alignment, zeroing, tcache and
  * arena choice.  tc is TC_AUTO, TC_NONE or an explicit tcache index.
  */
@@ -271,6 +298,7 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	struct tsd *tsd = &tsd_tls;
 	struct tcache *tcache = NULL;
 	struct tcache_bin *bin;
+	struct prof_tctx *tctx;
 	struct arena *arena;
 	size_t usize;
 	unsigned ind;
@@ -296,7 +324,12 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 		tcache = &tsd->tcache;
 	else if (tc >= 0)
 		tcache = ctl_tcache_get((unsigned)tc);
-	if (tcache != NULL && ind < tcache_nbins && alignment <= PAGE) {
+	if (tsd->prof_active && tsd->state == TSD_NOMINAL &&
+	    tsd->allocated + usize >= tsd->prof_sample_at &&
+	    (tctx = prof_sample_prepare(tsd, usize)) != NULL) {
+		p = imalloc_sampled(tsd, arena, ind, alignment, zero, tctx);
+		zeroed = zero;
+	} else if (tcache != NULL && ind < tcache_nbins && alignment <= PAGE) {
 		bin = &tcache->bins[ind];
 		if (bin->top != bin->low) {
 			bin->nrequests++;
@@ -423,7 +456,11 @@ ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
 		tcache = ctl_tcache_get((unsigned)tc);
 	if (opt.junk_free)
 		memset(ptr, 0x5a, usize);
-	if (tcache != NULL && ind < tcache_nbins) {
+	if (!(entry & PMAP_SLAB) && ext->prof_tctx != NULL) {
+		prof_sample_free(ext->prof_tctx, ptr, usize);
+		ext->prof_tctx = NULL;
+		arena_large_dalloc(ext);
+	} else if (tcache != NULL && ind < tcache_nbins) {
 		bin = &tcache->bins[ind];
 		cap = tcache_ncached_max[ind];
 		*(uintptr_t *)ptr = free_key;
@@ -600,6 +637,7 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 		return (oom(fn, size));
 	if ((alignment <= QUANTUM || ((uintptr_t)ptr & (alignment - 1)) == 0)
 	    && (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind) &&
+	    (ext->slab || ext->prof_tctx == NULL) &&
 	    iralloc_inplace(ext, old_ind, usize, zero) != 0) {
 		if (tsd->state == TSD_NOMINAL) {
 			tsd->allocated += usize;
@@ -710,7 +748,9 @@ xallocx(void *ptr, size_t size, size_t extra, int flags)
 	old_usize = sz_index2size(old_ind);
 	if (size + extra < size)
 		extra = SIZE_MAX - size;
-	if (x.alignment > QUANTUM && ((uintptr_t)ptr & (x.alignment - 1)) != 0)
+	if ((x.alignment > QUANTUM &&
+	    ((uintptr_t)ptr & (x.alignment - 1)) != 0) ||
+	    (!ext->slab && ext->prof_tctx != NULL))
 		return (old_usize);
 	got = 0;
 	want = sz_s2u(size + extra);
@@ -779,6 +819,7 @@ malloc_prefork(void)
 	if (!malloc_initialized)
 		return;
 	ctl_prefork();
+	prof_prefork();
 	tcache_prefork();
 	arenas_prefork();
 	extent_desc_prefork();
@@ -794,6 +835,7 @@ malloc_postfork_parent(void)
 	extent_desc_postfork_parent();
 	arenas_postfork_parent();
 	tcache_postfork_parent();
+	prof_postfork_parent();
 	ctl_postfork_parent();
 }
 
@@ -806,6 +848,7 @@ malloc_postfork_child(void)
 	extent_desc_postfork_child();
 	arenas_postfork_child();
 	tcache_postfork_child();
+	prof_postfork_child();
 	ctl_postfork_child();
 	tsd_postfork_child();
 }

@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "prof.h"
 #include "tsd.h"
 
 TLS_IE struct tsd	tsd_tls;
@@ -92,7 +93,7 @@ tsd_boot(struct tsd *tsd)
 	if (arena == NULL)
 		arena = arena_get(0, false);
 	tsd_set_arena(tsd, arena);
-	tsd->prof_active = false;
+	prof_tsd_init(tsd);
 	tsd_update_event(tsd);
 	/* pthread_setspecific may allocate: we are BOOTING, so that works. */
 	pthread_setspecific(tsd_key, tsd);
