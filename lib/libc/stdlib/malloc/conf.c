@@ -210,7 +210,7 @@ conf_report(const char *what, const char *pair, size_t len, const char *src,
 		conf_had_error = true;
 }
 
-static void
+void
 conf_parse(const char *s, const char *src)
 {
 	const char *pair, *colon, *end;

@@ -55,6 +55,11 @@ extern HIDDEN struct malloc_opts	opt;
 
 /* Parses every source into opt; ncpus sizes the default narenas. */
 void	conf_boot(unsigned ncpus);
+/*
+ * Applies one source's key:value list to opt, reporting bad pairs (also
+ * the entry point of the configuration fuzzer).
+ */
+void	conf_parse(const char *s, const char *src);
 /* For mallctl: the table of options, by name. */
 struct conf_option;
 const struct conf_option *conf_lookup(const char *name, size_t len);
