@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "base.h"
 #include "conf.h"
+#include "harden.h"
 #include "hooks.h"
 #include "msg.h"
 #include "pages.h"
@@ -412,6 +413,13 @@ slab_create(struct arena *arena, unsigned ind)
 		slab->bitmap[w] = ~(uint64_t)0;
 	if (bi->nregs % 64 != 0)
 		slab->bitmap[w] = ((uint64_t)1 << (bi->nregs % 64)) - 1;
+	/*
+	 * harden checks the junk of a reused block that carries the free key:
+	 * clear stale keys a previous life of these pages left behind.
+	 */
+	if (opt.harden && !slab->zeroed)
+		for (w = 0; w < bi->nregs; w++)
+			*(uintptr_t *)(slab->addr + (size_t)w * bi->reg_size) = 0;
 	return (slab);
 }
 
@@ -422,6 +430,33 @@ slab_destroy(struct arena *arena, struct extent *slab)
 	mlock_lock(&arena->extent_lock);
 	extent_release_locked(arena, slab);
 	mlock_unlock(&arena->extent_lock);
+}
+
+/*
+ * harden:true: takes one free region at a random position, so that heap
+ * layout is not predictable from allocation order.
+ */
+static void *
+slab_take_random(struct extent *slab, const struct bin_info *bi,
+    uint64_t *prng)
+{
+	unsigned start, i, idx;
+	uint64_t x = *prng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*prng = x;
+	start = (unsigned)(x % bi->nregs);
+	for (i = 0; i < bi->nregs; i++) {
+		idx = (start + i) % bi->nregs;
+		if (slab->bitmap[idx / 64] & ((uint64_t)1 << (idx % 64))) {
+			slab->bitmap[idx / 64] &= ~((uint64_t)1 << (idx % 64));
+			slab->nfree--;
+			return ((void *)(slab->addr + (size_t)idx * bi->reg_size));
+		}
+	}
+	return (NULL);
 }
 
 /* Takes up to n free regions of slab, lowest addresses first. */
@@ -473,7 +508,14 @@ arena_bin_fill(struct arena *arena, unsigned ind, void **out, unsigned n)
 			}
 			bin->slabcur = slab;
 		}
-		got += slab_take(slab, bi, out + got, n - got);
+		if (unlikely(opt.harden)) {
+			if (bin->prng == 0)
+				bin->prng = (free_key ^ (uintptr_t)bin) | 1;
+			while (got < n && slab->nfree > 0)
+				out[got++] = slab_take_random(slab, bi,
+				    &bin->prng);
+		} else
+			got += slab_take(slab, bi, out + got, n - got);
 	}
 	bin->stats.nmalloc += got;
 	bin->stats.curregs += got;
@@ -588,11 +630,12 @@ arena_large_alloc(struct arena *arena, unsigned ind, size_t alignment,
 	struct lextent_stats *ls = &arena->lstats[ind - SC_NBINS];
 	size_t usize = sz_index2size(ind);
 	struct extent *ext;
-	bool zeroed;
+	bool zeroed, guard;
 
 	mlock_lock(&arena->extent_lock);
-	ext = extent_alloc_locked(arena, usize, alignment < PAGE ? PAGE :
-	    alignment);
+	guard = opt.harden && arena->hooks == &hooks_default;
+	ext = extent_alloc_locked(arena, usize + (guard ? PAGE : 0),
+	    alignment < PAGE ? PAGE : alignment);
 	if (ext != NULL && pmap_set_ends(ext->addr, ext->size,
 	    pmap_entry_make(ext, ind, false))) {
 		extent_release_locked(arena, ext);
@@ -605,6 +648,9 @@ arena_large_alloc(struct arena *arena, unsigned ind, size_t alignment,
 	ext->szind = (uint8_t)ind;
 	ext->slab = false;
 	ext->prof_tctx = NULL;
+	ext->guarded = guard;
+	if (guard)
+		pages_guard((void *)(ext->addr + usize), PAGE);
 	zeroed = ext->zeroed;
 	arena->allocated_large += usize;
 	arena->nmalloc_large++;
@@ -623,6 +669,10 @@ arena_large_dalloc(struct extent *ext)
 	struct arena *arena = ext->arena;
 	struct lextent_stats *ls = &arena->lstats[ext->szind - SC_NBINS];
 
+	if (ext->guarded) {
+		pages_unguard((void *)(ext->addr + ext->size - PAGE), PAGE);
+		ext->guarded = false;
+	}
 	mlock_lock(&arena->extent_lock);
 	arena->allocated_large -= sz_index2size(ext->szind);
 	arena->ndalloc_large++;
@@ -659,6 +709,8 @@ arena_large_resize(struct extent *ext, unsigned new_ind, bool zero)
 	int i;
 
 	old_usize = sz_index2size(ext->szind);
+	if (ext->guarded)
+		return (true);
 	mlock_lock(&arena->extent_lock);
 	if (new_size <= ext->size) {
 		if (ext->size - new_size >= PAGE) {

@@ -39,6 +39,7 @@ struct bin {
 	struct mlock		lock;
 	struct extent		*slabcur;	/* slab regions come from first */
 	struct extent_list	nonfull;	/* other slabs with free regions */
+	uint64_t		prng;		/* harden: region order */
 	struct bin_stats	stats;
 } CACHE_ALIGNED;
 

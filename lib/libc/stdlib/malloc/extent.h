@@ -56,6 +56,7 @@ struct extent {
 	bool			slab;
 	bool			zeroed;		/* every page reads as zero */
 	bool			in_nonfull;	/* slab on its bin's list */
+	bool			guarded;	/* last page is a guard (harden) */
 	uint16_t		nfree;
 	void			*prof_tctx;	/* sampled allocation's record */
 	uint64_t		bitmap[SC_BITMAP_WORDS];

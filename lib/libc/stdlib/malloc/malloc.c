@@ -36,6 +36,7 @@
 #include "ctl.h"
 #include "msg.h"
 #include "pages.h"
+#include "harden.h"
 #include "pmap.h"
 #include "prof.h"
 #include "sizeclass.h"
@@ -255,7 +256,7 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 	else if (opt.zero && !zeroed)
 		memset(p, 0, usize);
 	else if (opt.junk_alloc && !zero)
-		memset(p, 0xa5, usize);
+		memset(p, JUNK_ALLOC, usize);
 	else if (ind < TCACHE_NBINS_MAX && !zeroed)
 		*(uintptr_t *)p = 0;
 	if (tsd->state == TSD_NOMINAL)
@@ -334,6 +335,8 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 		if (bin->top != bin->low) {
 			bin->nrequests++;
 			p = *--bin->top;
+			if (unlikely(opt.harden) && *(uintptr_t *)p == free_key)
+				harden_check_junk(p, usize);
 		} else
 			p = tcache_fill_pop(tcache, arena, ind);
 	} else {
@@ -416,6 +419,31 @@ calloc(size_t n, size_t size)
 /* Deallocation ----------------------------------------------------------- */
 
 /*
+ * Releases a validated block of class ind into tcache (NULL: its arena).
+ * The block is a region start or a large extent's first byte.
+ */
+static void
+idalloc(struct tcache *tcache, void *ptr, uintptr_t entry, struct extent *ext,
+    unsigned ind, const char *fn)
+{
+	struct tcache_bin *bin;
+
+	if (!(entry & PMAP_SLAB) && ext->prof_tctx != NULL) {
+		prof_sample_free(ext->prof_tctx, ptr, sz_index2size(ind));
+		ext->prof_tctx = NULL;
+		arena_large_dalloc(ext);
+	} else if (tcache != NULL && ind < tcache_nbins) {
+		bin = &tcache->bins[ind];
+		*(uintptr_t *)ptr = free_key;
+		if (tcache_bin_ncached(bin) < tcache_ncached_max[ind])
+			*bin->top++ = ptr;
+		else
+			tcache_flush_push(tcache, ind, ptr);
+	} else
+		arena_dalloc(ext, ptr, fn);
+}
+
+/*
  * The general free path: validates ptr, checks a claimed size, and puts
  * the block into the chosen cache or back into its arena.
  */
@@ -427,8 +455,7 @@ ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
 	struct tcache *tcache = NULL;
 	struct extent *ext;
 	size_t usize;
-	unsigned ind, cap;
-	struct tcache_bin *bin;
+	unsigned ind;
 
 	if (ptr == NULL)
 		return;
@@ -454,24 +481,34 @@ ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
 	}
 	if (tc >= 0)
 		tcache = ctl_tcache_get((unsigned)tc);
-	if (opt.junk_free)
-		memset(ptr, 0x5a, usize);
-	if (!(entry & PMAP_SLAB) && ext->prof_tctx != NULL) {
-		prof_sample_free(ext->prof_tctx, ptr, usize);
-		ext->prof_tctx = NULL;
-		arena_large_dalloc(ext);
-	} else if (tcache != NULL && ind < tcache_nbins) {
-		bin = &tcache->bins[ind];
-		cap = tcache_ncached_max[ind];
+	if (opt.junk_free || opt.harden)
+		memset(ptr, JUNK_FREE, usize);
+	if (opt.harden && (entry & PMAP_SLAB) && tsd->state == TSD_NOMINAL) {
+		/* The block waits; an older one leaves in its place. */
 		*(uintptr_t *)ptr = free_key;
-		if (tcache_bin_ncached(bin) < cap)
-			*bin->top++ = ptr;
-		else
-			tcache_flush_push(tcache, ind, ptr);
-	} else
-		arena_dalloc(ext, ptr, fn);
+		ptr = harden_quarantine(tsd, ptr, usize);
+		if (ptr == NULL)
+			return;
+		entry = pmap_lookup(ptr);
+		ext = pmap_entry_extent(entry);
+		ind = pmap_entry_szind(entry);
+	}
+	idalloc(tcache, ptr, entry, ext, ind, fn);
 	if (tsd->state == TSD_NOMINAL && ++tsd->decay_ticks % 1024 == 0)
 		slow_tick(tsd);
+}
+
+void
+malloc_thread_cleanup(struct tsd *tsd)
+{
+	uintptr_t entry;
+	void *ptr;
+
+	while ((ptr = harden_quarantine_drain(tsd)) != NULL) {
+		entry = pmap_lookup(ptr);
+		idalloc(tsd->tcache_enabled ? &tsd->tcache : NULL, ptr, entry,
+		    pmap_entry_extent(entry), pmap_entry_szind(entry), "free");
+	}
 }
 
 static NOINLINE void

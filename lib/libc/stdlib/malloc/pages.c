@@ -146,3 +146,21 @@ pages_set_thp(void *addr, size_t size, enum thp_mode mode)
 	(void)mode;
 #endif
 }
+
+void
+pages_guard(void *addr, size_t size)
+{
+	int saved = errno;
+
+	mprotect(addr, size, PROT_NONE);
+	errno = saved;
+}
+
+void
+pages_unguard(void *addr, size_t size)
+{
+	int saved = errno;
+
+	mprotect(addr, size, PROT_READ | PROT_WRITE);
+	errno = saved;
+}

@@ -20,6 +20,9 @@ bool	 pages_purge_forced(void *addr, size_t size);
 bool	 pages_commit(void *addr, size_t size);
 bool	 pages_decommit(void *addr, size_t size);
 void	 pages_set_thp(void *addr, size_t size, enum thp_mode mode);
+/* Guard pages (harden:true): no access at all, and back. */
+void	 pages_guard(void *addr, size_t size);
+void	 pages_unguard(void *addr, size_t size);
 /* Whether MADV_FREE works here; without it lazy purges are forced ones. */
 extern bool	pages_can_purge_lazy;
 /* Whether purged pages read back as zeros (MADV_DONTNEED on Linux). */

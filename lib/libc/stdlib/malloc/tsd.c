@@ -23,6 +23,7 @@ tsd_destructor(void *arg)
 
 	(void)arg;
 	if (tsd->state == TSD_NOMINAL) {
+		malloc_thread_cleanup(tsd);
 		tcache_destroy(&tsd->tcache);
 		if (tsd->arena != NULL)
 			__atomic_fetch_sub(&tsd->arena->nthreads, 1,

@@ -29,11 +29,14 @@ struct tsd {
 	bool		tcache_enabled;
 	bool		prof_active;
 	uint64_t	prof_sample_at;	/* allocated value of the next sample */
+	struct quarantine *quarantine;	/* harden:true, see harden.c */
 	char		prof_name[64];
 };
 
 extern TLS_IE struct tsd	tsd_tls HIDDEN;
 
+/* Thread exit, provided by malloc.c: releases what the thread holds. */
+void	malloc_thread_cleanup(struct tsd *tsd);
 /* Boots the calling thread if needed; false when it is NOMINAL after. */
 bool	tsd_boot(struct tsd *tsd);
 void	tsd_boot_global(void);
