@@ -1236,8 +1236,9 @@ static bool
 ctl_enter(void)
 {
 	if (!__atomic_load_n(&malloc_initialized, __ATOMIC_ACQUIRE)) {
-		(void)nallocx(1, 0);	/* runs malloc's initialisation */
-		if (!__atomic_load_n(&malloc_initialized, __ATOMIC_ACQUIRE))
+		/* nallocx runs malloc's initialisation; it is pure: use it. */
+		if (nallocx(1, 0) == 0 ||
+		    !__atomic_load_n(&malloc_initialized, __ATOMIC_ACQUIRE))
 			return (true);
 	}
 	mlock_lock(&ctl_lock);
