@@ -360,9 +360,36 @@ arena_decay_locked(struct arena *arena, bool all)
 	}
 }
 
+static void	slab_destroy(struct arena *arena, struct extent *slab);
+
+/* Gives back the empty slab each bin keeps (purges: all must go). */
+static void
+arena_release_spares(struct arena *arena)
+{
+	struct extent *spare;
+	struct bin *bin;
+	unsigned i;
+
+	for (i = 0; i < SC_NBINS; i++) {
+		bin = &arena->bins[i];
+		if (bin->spare == NULL)
+			continue;
+		mlock_lock(&bin->lock);
+		spare = bin->spare;
+		bin->spare = NULL;
+		if (spare != NULL)
+			bin->stats.curslabs--;
+		mlock_unlock(&bin->lock);
+		if (spare != NULL)
+			slab_destroy(arena, spare);
+	}
+}
+
 void
 arena_decay(struct arena *arena, bool all)
 {
+	if (all)
+		arena_release_spares(arena);
 	mlock_lock(&arena->extent_lock);
 	arena_decay_locked(arena, all);
 	mlock_unlock(&arena->extent_lock);
@@ -499,6 +526,9 @@ arena_bin_fill(struct arena *arena, unsigned ind, void **out, unsigned n)
 				slab->in_nonfull = false;
 				bin->stats.nonfull_slabs--;
 				bin->stats.nreslabs++;
+			} else if (bin->spare != NULL) {
+				slab = bin->spare;
+				bin->spare = NULL;
 			} else {
 				slab = slab_create(arena, ind);
 				if (slab == NULL)
@@ -551,6 +581,11 @@ bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
 			extent_list_remove(&bin->nonfull, slab, LINK_OFF);
 			slab->in_nonfull = false;
 			bin->stats.nonfull_slabs--;
+		}
+		/* One empty slab stays, so a bin at a boundary doesn't thrash. */
+		if (bin->spare == NULL) {
+			bin->spare = slab;
+			return (NULL);
 		}
 		bin->stats.curslabs--;
 		return (slab);
@@ -846,6 +881,7 @@ arena_reset(struct arena *arena)
 	}
 	for (i = 0; i < SC_NBINS; i++) {
 		arena->bins[i].slabcur = NULL;
+		arena->bins[i].spare = NULL;
 		arena->bins[i].nonfull.head = arena->bins[i].nonfull.tail =
 		    NULL;
 		arena->bins[i].stats.curregs = 0;

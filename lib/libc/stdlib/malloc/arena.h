@@ -38,6 +38,7 @@ struct bin_stats {
 struct bin {
 	struct mlock		lock;
 	struct extent		*slabcur;	/* slab regions come from first */
+	struct extent		*spare;		/* one empty slab kept back */
 	struct extent_list	nonfull;	/* other slabs with free regions */
 	uint64_t		prng;		/* harden: region order */
 	struct bin_stats	stats;

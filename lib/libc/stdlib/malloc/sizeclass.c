@@ -35,27 +35,33 @@ sz_size2index_compute(size_t size)
 }
 
 /*
- * The fewest pages that hold the class with at most 1/64 waste; small
- * classes then share few pages per slab and slabs pack superpages densely.
+ * The fewest pages (at most 16) that hold the class with at most 1/64
+ * waste and at least 8 regions (or as many as 16 pages can hold): slabs of
+ * big classes then hold enough regions that a thread cache refill does not
+ * create and destroy a slab each time, and small classes still pack
+ * superpages densely.
  */
 static void
 bin_info_init(struct bin_info *bi, size_t reg_size)
 {
-	size_t npages, best = 1, best_waste = SIZE_MAX, slab, nregs, waste;
+	size_t npages, best = 0, best_waste = SIZE_MAX, slab, nregs, waste;
+	size_t want = 16 * PAGE / reg_size;
 	uint64_t d0, inv;
 	unsigned i;
 
+	if (want > 8)
+		want = 8;
 	for (npages = 1; npages <= 16; npages++) {
 		slab = npages * PAGE;
 		nregs = slab / reg_size;
-		if (nregs == 0 || nregs > SC_SLAB_MAXREGS)
+		if (nregs < want || nregs > SC_SLAB_MAXREGS)
 			continue;
 		waste = slab - nregs * reg_size;
 		if (waste * 64 <= slab) {
 			best = npages;
 			break;
 		}
-		if (waste * best * PAGE < best_waste * slab) {
+		if (best == 0 || waste * best * PAGE < best_waste * slab) {
 			best = npages;
 			best_waste = waste;
 		}
