@@ -15,6 +15,8 @@
 #ifndef MALLOC_PROF_H
 #define	MALLOC_PROF_H
 
+#include <sys/types.h>
+
 #include "compat.h"
 
 struct tsd;
@@ -42,5 +44,28 @@ void	prof_sample_free(struct prof_tctx *tctx, const void *ptr,
 void	prof_prefork(void);
 void	prof_postfork_parent(void);
 void	prof_postfork_child(void);
+
+/*
+ * For mallctl (ctl.c): the prof.*, thread.prof.* and experimental.
+ * prof_recent.* nodes.  Getters with a newval return the old value and set
+ * the new one when newval is not NULL; the int ones return 0 or jemalloc's
+ * errno for the node (ENOENT without opt.prof).
+ */
+bool	prof_ctl_active(const bool *newval);
+bool	prof_ctl_gdump(const bool *newval);
+bool	prof_ctl_thread_active_init(const bool *newval);
+size_t	prof_ctl_lg_sample(void);
+/* filename NULL: <prefix>.<pid>.<seq>.m<mseq>.heap. */
+int	prof_ctl_dump(const char *filename);
+int	prof_ctl_prefix(const char *prefix);
+/* Forgets every count; lg_sample, if not NULL, becomes the sample rate. */
+int	prof_ctl_reset(const size_t *lg_sample);
+int	prof_ctl_thread_name(struct tsd *tsd, const char *name);
+bool	prof_ctl_thread_active(struct tsd *tsd, const bool *newval);
+ssize_t	prof_ctl_recent_alloc_max(const ssize_t *newval);
+void	prof_recent_dump(void (*write_cb)(void *, const char *),
+	    void *cbopaque);
+/* statpage's STATPAGE_REQ_PROF_DUMP: dumps, answers a file name in text. */
+uint32_t prof_statpage_dump(char *text, size_t textsize);
 
 #endif /* !MALLOC_PROF_H */

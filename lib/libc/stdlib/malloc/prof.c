@@ -1,0 +1,1122 @@
+/*
+ * The sampling heap profiler: backtraces of sampled allocations, their
+ * deduplicated stacks with per-thread counters, heap_v2 dumps that jeprof
+ * reads, the ring of recent samples, and the dump triggers (interval,
+ * high-water, exit, mallctl, an external request through the statpage).
+ *
+ * Sampling (prof.h): a thread samples the allocation during which its
+ * allocated byte count crosses prof_sample_at; the next distance is drawn
+ * from an exponential distribution of mean 2^lg_sample with a per-thread
+ * xorshift generator, so no atomics and no shared state until a sample is
+ * actually taken.  Everything here is a slow path.
+ *
+ * Backtraces: libgcc's _Unwind_Backtrace, warmed up in prof_boot_late so
+ * that its one-time initialisation (lazy binding, register table) happens
+ * outside any allocation.  With glibc >= 2.35 it finds unwind tables with
+ * _dl_find_object, which neither locks nor allocates.  It follows .eh_frame
+ * tables, so programs built without frame pointers get full stacks too.
+ * The frames of the allocator itself are cut: everything up to and
+ * including the last frame of a public allocation entry point (malloc,
+ * calloc, ...), which is why the allocator is built without sibling-call
+ * optimisation (an entry point that tail-calls leaves no frame).
+ *
+ * Memory: everything comes from base_alloc (never from malloc) and is never
+ * returned: stacks persist once seen, sample records and the recent ring
+ * are reused through free lists.
+ *
+ * Locking: prof_lock (RANK_PROF) protects the stack table, the thread
+ * records, the sample records' free list, the recent ring, the counters
+ * and the dump sequence numbers; dumps are written while holding it (into
+ * a static buffer, so no large stack frame is needed).  A thread that holds
+ * it marks itself busy (prof_tls.busy): an allocation made meanwhile on
+ * that thread (a signal handler, a user's write callback) is not sampled,
+ * and a sampled free is pushed onto a lock-free deferred list that the
+ * next lock holder drains, so nothing here can deadlock on itself.
+ */
+#define	_GNU_SOURCE
+#include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <unwind.h>
+
+#include "arena.h"
+#include "base.h"
+#include "conf.h"
+#include "lock.h"
+#include "malloc_np.h"
+#include "msg.h"
+#include "prof.h"
+#include "statpage.h"
+#include "tsd.h"
+
+/* Glibc declares these in <malloc.h>; ours are entry points like malloc. */
+void	*memalign(size_t, size_t);
+void	*valloc(size_t);
+void	*pvalloc(size_t);
+
+#define	PROF_BT_MAX		128	/* frames kept per stack */
+#define	PROF_BT_CAPTURE		(PROF_BT_MAX + 32) /* incl. our own */
+#define	PROF_HASH_MIN		1024	/* initial buckets (power of 2) */
+#define	PROF_RECENT_MAX		65536	/* ceiling of the recent ring */
+#define	PROF_NAME_MAX		64
+
+/* Object and byte counts; accum* only grow (kept under prof_accum). */
+struct prof_cnt {
+	uint64_t	curobjs;
+	uint64_t	curbytes;
+	uint64_t	accumobjs;
+	uint64_t	accumbytes;
+};
+
+/* A thread that took samples; uid is the t<uid> of the dumps. */
+struct prof_thread {
+	struct prof_thread	*next;
+	uint64_t		 uid;
+	struct prof_cnt		 cnt;
+	char			 name[PROF_NAME_MAX];
+};
+
+/* One thread's share of one stack. */
+struct prof_tcnt {
+	struct prof_tcnt	*next;
+	struct prof_thread	*thread;
+	struct prof_cnt		 cnt;
+};
+
+/*
+ * A distinct backtrace, in the hash chain of bucket hash & mask.  cnt is
+ * the sum over threads.  frames[0] is the innermost (the caller of the
+ * allocation function).
+ */
+struct prof_stack {
+	struct prof_stack	*next;
+	struct prof_tcnt	*threads;
+	uint64_t		 hash;
+	struct prof_cnt		 cnt;
+	unsigned		 nframes;
+	uintptr_t		 frames[];
+};
+
+/*
+ * The record of one sampled allocation (prof.h's struct prof_tctx): from
+ * prof_sample_prepare until its block is freed, then on the free list.
+ * epoch != prof_epoch means a prof.reset came in between: its free is not
+ * subtracted from counters that no longer include it.
+ */
+struct prof_tctx {
+	struct prof_tctx	*next;		/* free or deferred list */
+	struct prof_stack	*stack;
+	struct prof_tcnt	*tcnt;
+	uint64_t		 epoch;
+	size_t			 usize;
+	uint64_t		 recent_id;	/* 0: not in the ring */
+};
+
+/* One entry of the recent ring. */
+struct prof_recent {
+	uint64_t		 id;		/* 0: empty */
+	const void		*ptr;
+	size_t			 usize;
+	struct prof_stack	*stack;
+	uint64_t		 alloc_thread_uid;
+	uint64_t		 alloc_time_ns;
+	uint64_t		 free_thread_uid;
+	uint64_t		 free_time_ns;	/* 0: still live */
+};
+
+/* Per thread, beside struct tsd (whose layout is not ours). */
+struct prof_tls {
+	uint64_t		 rng;		/* xorshift state, never 0 */
+	uint64_t		 last_event;	/* allocated at the last event */
+	uint64_t		 interval_bytes; /* prepare -> commit */
+	struct prof_thread	*thread;
+	bool			 busy;
+};
+
+static TLS_IE struct prof_tls	prof_tls;
+
+static struct mlock	prof_lock;
+static bool		prof_booted;
+static bool		prof_active_now;	/* prof.active (atomic) */
+static bool		prof_thread_active_init_now;
+static bool		prof_gdump_now;
+static size_t		prof_lg_sample;		/* changed by prof.reset */
+static char		prof_prefix_now[sizeof(opt.prof_prefix)];
+
+static struct prof_stack **prof_buckets;
+static size_t		prof_nbuckets, prof_nstacks;
+static struct prof_thread *prof_threads;
+static struct prof_tctx	*prof_tctx_free;
+static struct prof_tctx	*prof_deferred;		/* atomic push, see above */
+static struct prof_cnt	prof_total;
+static uint64_t		prof_epoch;
+static uint64_t		prof_next_uid;		/* atomic */
+
+static uint64_t		prof_dump_seq, prof_dump_iseq, prof_dump_useq,
+			prof_dump_mseq;
+static uint64_t		prof_interval_acc;	/* bytes since last i-dump */
+static size_t		prof_gdump_max;		/* high-water of mapped */
+
+static struct prof_recent *prof_recent_ring;
+static size_t		prof_recent_cap;	/* entries allocated */
+static ssize_t		prof_recent_max = 0;	/* alloc_max; -1: cap */
+static size_t		prof_recent_next;	/* slot of the next record */
+static uint64_t		prof_recent_id;
+
+/* Public allocation entry points: frames up to theirs are ours. */
+static uintptr_t	prof_entries[11];
+
+/* Math without libm ------------------------------------------------------ */
+
+/* ln(x) for x in (0, 1]; about 1e-6 relative error, plenty for sampling. */
+static double
+prof_ln(double x)
+{
+	union { double d; uint64_t u; } v = { .d = x };
+	int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+	double t, t2;
+
+	v.u = (v.u & ~((uint64_t)0x7ff << 52)) | ((uint64_t)1023 << 52);
+	/* x = m 2^e, m in [1, 2): ln m = 2 atanh((m - 1) / (m + 1)). */
+	t = (v.d - 1) / (v.d + 1);
+	t2 = t * t;
+	return (e * 0.6931471805599453 + 2 * t * (1 + t2 * (1.0 / 3 +
+	    t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9))))));
+}
+
+/* exp(-x) for x >= 0. */
+static double
+prof_exp_neg(double x)
+{
+	double y = x / 0.6931471805599453, f, p;
+	int n;
+
+	if (y > 1000)
+		return (0);
+	n = (int)y;
+	f = (y - n) * 0.6931471805599453;	/* exp(-x) = 2^-n e^-f */
+	p = 1 - f * (1 - f / 2 * (1 - f / 3 * (1 - f / 4 * (1 - f / 5 *
+	    (1 - f / 6 * (1 - f / 7))))));
+	while (n-- > 0)
+		p /= 2;
+	return (p);
+}
+
+/* Sampling distance ------------------------------------------------------ */
+
+static uint64_t
+prof_rng_next(struct prof_tls *pt)
+{
+	uint64_t x = pt->rng;
+
+	if (x == 0)
+		x = ((uintptr_t)pt ^ (uint64_t)time(NULL) << 20 ^
+		    (uint64_t)getpid()) * 0x9e3779b97f4a7c15ULL | 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	pt->rng = x;
+	return (x * 0x2545f4914f6cdd1dULL);
+}
+
+/* Bytes to the next sample: exponential with mean 2^lg_sample, >= 1. */
+static uint64_t
+prof_sample_distance(struct prof_tls *pt)
+{
+	/* u in (0, 1]: 53 random bits, never 0. */
+	double u = (double)((prof_rng_next(pt) >> 11) + 1) *
+	    (1.0 / 9007199254740992.0);
+	double d = -prof_ln(u) * (double)((uint64_t)1 << prof_lg_sample);
+
+	if (prof_lg_sample == 0)
+		return (1);
+	return (d < 1 ? 1 : d > 1e18 ? (uint64_t)1e18 : (uint64_t)d + 1);
+}
+
+/* Backtraces ------------------------------------------------------------- */
+
+struct prof_bt {
+	uintptr_t	ip[PROF_BT_CAPTURE];
+	unsigned	n;
+	unsigned	cut;	/* frames [0, cut) are the allocator's */
+};
+
+static _Unwind_Reason_Code
+prof_unwind_cb(struct _Unwind_Context *ctx, void *arg)
+{
+	struct prof_bt *bt = arg;
+	uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx), start;
+	size_t i;
+
+	if (ip == 0)
+		return (_URC_END_OF_STACK);
+	start = (uintptr_t)_Unwind_GetRegionStart(ctx);
+	for (i = 0; i < sizeof(prof_entries) / sizeof(prof_entries[0]); i++)
+		if (start == prof_entries[i])
+			bt->cut = bt->n + 1;
+	bt->ip[bt->n++] = ip;
+	return (bt->n == PROF_BT_CAPTURE ? _URC_END_OF_STACK : _URC_NO_REASON);
+}
+
+/* The caller's stack, without the allocator's frames. */
+static NOINLINE void
+prof_backtrace(struct prof_bt *bt)
+{
+	bt->n = 0;
+	bt->cut = 0;
+	_Unwind_Backtrace(prof_unwind_cb, bt);
+	/* No entry point seen (a call from inside): drop just this frame. */
+	if (bt->cut == 0 && bt->n > 0)
+		bt->cut = 1;
+}
+
+/* Tables (prof_lock held) -------------------------------------------------- */
+
+static uint64_t
+prof_hash(const uintptr_t *frames, unsigned n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ n;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		h ^= frames[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return (h);
+}
+
+static bool
+prof_buckets_grow(void)
+{
+	size_t n = prof_nbuckets == 0 ? PROF_HASH_MIN : prof_nbuckets * 2, i;
+	struct prof_stack **b, *s, *next;
+
+	b = base_alloc(n * sizeof(*b), CACHELINE);
+	if (b == NULL)
+		return (true);
+	/* The old array is abandoned: base memory is never returned. */
+	for (i = 0; i < prof_nbuckets; i++)
+		for (s = prof_buckets[i]; s != NULL; s = next) {
+			next = s->next;
+			s->next = b[s->hash & (n - 1)];
+			b[s->hash & (n - 1)] = s;
+		}
+	prof_buckets = b;
+	prof_nbuckets = n;
+	return (false);
+}
+
+static struct prof_stack *
+prof_stack_get(const uintptr_t *frames, unsigned n)
+{
+	uint64_t h = prof_hash(frames, n);
+	struct prof_stack *s;
+
+	if (prof_nbuckets == 0 && prof_buckets_grow())
+		return (NULL);
+	for (s = prof_buckets[h & (prof_nbuckets - 1)]; s != NULL; s = s->next)
+		if (s->hash == h && s->nframes == n &&
+		    memcmp(s->frames, frames, n * sizeof(*frames)) == 0)
+			return (s);
+	if (prof_nstacks >= prof_nbuckets * 2)
+		(void)prof_buckets_grow();
+	s = base_alloc(sizeof(*s) + n * sizeof(*frames), 16);
+	if (s == NULL)
+		return (NULL);
+	s->hash = h;
+	s->nframes = n;
+	memcpy(s->frames, frames, n * sizeof(*frames));
+	s->next = prof_buckets[h & (prof_nbuckets - 1)];
+	prof_buckets[h & (prof_nbuckets - 1)] = s;
+	prof_nstacks++;
+	return (s);
+}
+
+static struct prof_thread *
+prof_thread_get(struct prof_tls *pt, const char *name)
+{
+	struct prof_thread *t = pt->thread;
+
+	if (t != NULL)
+		return (t);
+	t = base_alloc(sizeof(*t), 16);
+	if (t == NULL)
+		return (NULL);
+	t->uid = __atomic_fetch_add(&prof_next_uid, 1, __ATOMIC_RELAXED);
+	msg_format(t->name, sizeof(t->name), "%s", name);
+	t->next = prof_threads;
+	prof_threads = t;
+	pt->thread = t;
+	return (t);
+}
+
+static struct prof_tcnt *
+prof_tcnt_get(struct prof_stack *s, struct prof_thread *t)
+{
+	struct prof_tcnt *c;
+
+	for (c = s->threads; c != NULL; c = c->next)
+		if (c->thread == t)
+			return (c);
+	c = base_alloc(sizeof(*c), 16);
+	if (c == NULL)
+		return (NULL);
+	c->thread = t;
+	c->next = s->threads;
+	s->threads = c;
+	return (c);
+}
+
+static void
+prof_cnt_add(struct prof_cnt *c, size_t usize)
+{
+	c->curobjs++;
+	c->curbytes += usize;
+	if (opt.prof_accum) {
+		c->accumobjs++;
+		c->accumbytes += usize;
+	}
+}
+
+static void
+prof_cnt_sub(struct prof_cnt *c, size_t usize)
+{
+	c->curobjs--;
+	c->curbytes -= usize;
+}
+
+static uint64_t
+prof_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return (0);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+/* Marks the record's ring entry freed, if it is still in the ring. */
+static void
+prof_recent_free(struct prof_tctx *tctx)
+{
+	struct prof_recent *r;
+	size_t i;
+
+	if (tctx->recent_id == 0 || prof_recent_cap == 0)
+		return;
+	/* Ids are consecutive, so the entry's slot follows from its id. */
+	if (prof_recent_id - tctx->recent_id >= prof_recent_cap)
+		return;
+	i = (prof_recent_next + prof_recent_cap -
+	    (size_t)(prof_recent_id - tctx->recent_id) - 1) % prof_recent_cap;
+	r = &prof_recent_ring[i];
+	if (r->id != tctx->recent_id)
+		return;
+	r->free_time_ns = prof_now_ns();
+	r->free_thread_uid = prof_tls.thread != NULL ? prof_tls.thread->uid :
+	    UINT64_MAX;
+}
+
+/* Returns a freed record's counts and the record itself. */
+static void
+prof_tctx_release(struct prof_tctx *tctx)
+{
+	if (tctx->epoch == prof_epoch) {
+		prof_cnt_sub(&tctx->stack->cnt, tctx->usize);
+		prof_cnt_sub(&tctx->tcnt->cnt, tctx->usize);
+		prof_cnt_sub(&tctx->tcnt->thread->cnt, tctx->usize);
+		prof_cnt_sub(&prof_total, tctx->usize);
+	}
+	prof_recent_free(tctx);
+	tctx->next = prof_tctx_free;
+	prof_tctx_free = tctx;
+}
+
+/* Enters the profiler's critical section on this thread. */
+static void
+prof_enter(void)
+{
+	struct prof_tctx *d, *next;
+
+	prof_tls.busy = true;
+	mlock_lock(&prof_lock);
+	if (__atomic_load_n(&prof_deferred, __ATOMIC_RELAXED) == NULL)
+		return;
+	d = __atomic_exchange_n(&prof_deferred, NULL, __ATOMIC_ACQUIRE);
+	for (; d != NULL; d = next) {
+		next = d->next;
+		prof_tctx_release(d);
+	}
+}
+
+static void
+prof_leave(void)
+{
+	mlock_unlock(&prof_lock);
+	prof_tls.busy = false;
+}
+
+/* Dumps ------------------------------------------------------------------ */
+
+/* Output goes through one static buffer, under prof_lock. */
+static struct {
+	int	fd;
+	bool	failed;
+	size_t	len;
+	char	buf[8192];
+} prof_out;
+
+static void
+prof_out_flush(void)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < prof_out.len && !prof_out.failed) {
+		n = write(prof_out.fd, prof_out.buf + off, prof_out.len - off);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			prof_out.failed = true;
+	}
+	prof_out.len = 0;
+}
+
+static void
+prof_out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+prof_out_printf(const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (sizeof(prof_out.buf) - prof_out.len < 512)
+		prof_out_flush();
+	va_start(ap, fmt);
+	n = msg_vformat(prof_out.buf + prof_out.len,
+	    sizeof(prof_out.buf) - prof_out.len, fmt, ap);
+	va_end(ap);
+	prof_out.len += n;
+}
+
+static void
+prof_out_line(const char *who, uint64_t uid, const struct prof_cnt *c,
+    const char *name)
+{
+	if (who != NULL)
+		prof_out_printf("  t%s: ", who);
+	else
+		prof_out_printf("  t%llu: ", (unsigned long long)uid);
+	prof_out_printf("%llu: %llu [%llu: %llu]%s%s\n",
+	    (unsigned long long)c->curobjs, (unsigned long long)c->curbytes,
+	    (unsigned long long)c->accumobjs, (unsigned long long)c->accumbytes,
+	    name != NULL && name[0] != '\0' ? " " : "",
+	    name != NULL ? name : "");
+}
+
+/* Copies /proc/self/maps, which jeprof needs to symbolise addresses. */
+static void
+prof_out_maps(void)
+{
+	ssize_t n;
+	int fd;
+
+	prof_out_printf("\nMAPPED_LIBRARIES:\n");
+	prof_out_flush();
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((n = read(fd, prof_out.buf, sizeof(prof_out.buf))) > 0 ||
+	    (n < 0 && errno == EINTR))
+		if (n > 0) {
+			prof_out.len = (size_t)n;
+			prof_out_flush();
+		}
+	close(fd);
+}
+
+/* Writes the heap_v2 profile to path; prof_lock held.  0 or an errno. */
+static int
+prof_dump_locked(const char *path)
+{
+	const struct prof_thread *t;
+	const struct prof_tcnt *c;
+	const struct prof_stack *s;
+	size_t i;
+	unsigned k;
+	int err;
+
+	prof_out.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	if (prof_out.fd < 0)
+		return (errno);
+	prof_out.failed = false;
+	prof_out.len = 0;
+	prof_out_printf("heap_v2/%llu\n",
+	    (unsigned long long)((uint64_t)1 << prof_lg_sample));
+	prof_out_line("*", 0, &prof_total, NULL);
+	for (t = prof_threads; t != NULL; t = t->next)
+		if (t->cnt.curobjs != 0 || t->cnt.accumobjs != 0)
+			prof_out_line(NULL, t->uid, &t->cnt, t->name);
+	for (i = 0; i < prof_nbuckets; i++)
+		for (s = prof_buckets[i]; s != NULL; s = s->next) {
+			if (s->cnt.curobjs == 0 && s->cnt.accumobjs == 0)
+				continue;
+			prof_out_printf("@");
+			for (k = 0; k < s->nframes; k++)
+				prof_out_printf(" 0x%lx",
+				    (unsigned long)s->frames[k]);
+			prof_out_printf("\n");
+			prof_out_line("*", 0, &s->cnt, NULL);
+			for (c = s->threads; c != NULL; c = c->next)
+				if (c->cnt.curobjs != 0 ||
+				    c->cnt.accumobjs != 0)
+					prof_out_line(NULL, c->thread->uid,
+					    &c->cnt, NULL);
+		}
+	prof_out_maps();
+	err = prof_out.failed ? EIO : 0;
+	if (close(prof_out.fd) != 0 && err == 0)
+		err = errno;
+	return (err);
+}
+
+/*
+ * The automatic file name: <prefix>.<pid>.<seq>.<kind><kseq>.heap, kind
+ * one of i u m (and f without a number).  False when there is no prefix.
+ */
+static bool
+prof_dump_name(char *buf, size_t size, char kind, uint64_t kseq)
+{
+	if (prof_prefix_now[0] == '\0')
+		return (false);
+	if (kind == 'f')
+		msg_format(buf, size, "%s.%d.%llu.f.heap", prof_prefix_now,
+		    (int)getpid(), (unsigned long long)prof_dump_seq);
+	else
+		msg_format(buf, size, "%s.%d.%llu.%c%llu.heap", prof_prefix_now,
+		    (int)getpid(), (unsigned long long)prof_dump_seq, kind,
+		    (unsigned long long)kseq);
+	prof_dump_seq++;
+	return (true);
+}
+
+/* An automatic dump of the given kind; prof_lock held. */
+static void
+prof_dump_auto(char kind, uint64_t *kseq)
+{
+	char path[sizeof(prof_prefix_now) + 80];
+	int err;
+
+	if (!prof_dump_name(path, sizeof(path), kind, kseq != NULL ? *kseq : 0))
+		return;
+	if (kseq != NULL)
+		(*kseq)++;
+	err = prof_dump_locked(path);
+	if (err != 0)
+		msg_warn("cannot write heap profile %s (error %d)", path, err);
+}
+
+/* Sum of the arenas' mapped bytes, read without locks (a trigger only). */
+static size_t
+prof_mapped(void)
+{
+	unsigned i, n = __atomic_load_n(&narenas_total, __ATOMIC_RELAXED);
+	struct arena *a;
+	size_t sum = 0;
+
+	for (i = 0; i < n && i < ARENAS_MAX; i++)
+		if ((a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE)) != NULL)
+			sum += __atomic_load_n(&a->mapped, __ATOMIC_RELAXED);
+	return (sum);
+}
+
+/* Sampling ---------------------------------------------------------------- */
+
+struct prof_tctx *
+prof_sample_prepare(struct tsd *tsd, size_t usize)
+{
+	struct prof_tls *pt = &prof_tls;
+	uint64_t now = tsd->allocated + usize;
+	struct prof_thread *t;
+	struct prof_stack *s;
+	struct prof_tctx *tctx;
+	struct prof_tcnt *c;
+	struct prof_bt bt;
+
+	tsd->prof_sample_at = now + prof_sample_distance(pt);
+	tsd_update_event(tsd);
+	if (pt->busy || !__atomic_load_n(&prof_active_now, __ATOMIC_RELAXED))
+		return (NULL);
+	pt->interval_bytes = now - pt->last_event;
+	pt->last_event = now;
+	pt->busy = true;
+	prof_backtrace(&bt);
+	prof_enter();
+	tctx = NULL;
+	if ((t = prof_thread_get(pt, tsd->prof_name)) == NULL ||
+	    (s = prof_stack_get(bt.ip + bt.cut, bt.n - bt.cut >
+	    PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut)) == NULL ||
+	    (c = prof_tcnt_get(s, t)) == NULL)
+		goto out;
+	if ((tctx = prof_tctx_free) != NULL)
+		prof_tctx_free = tctx->next;
+	else if ((tctx = base_alloc(sizeof(*tctx), 16)) == NULL)
+		goto out;
+	tctx->stack = s;
+	tctx->tcnt = c;
+	tctx->next = NULL;
+	tctx->recent_id = 0;
+out:
+	prof_leave();
+	return (tctx);
+}
+
+static void
+prof_recent_add(struct prof_tctx *tctx, const void *ptr, size_t usize)
+{
+	struct prof_recent *r;
+	size_t max = prof_recent_max < 0 ? PROF_RECENT_MAX :
+	    (size_t)prof_recent_max;
+
+	if (max == 0)
+		return;
+	if (prof_recent_cap != max) {
+		/* Reallocated only when the size changes (rarely). */
+		r = base_alloc(max * sizeof(*r), CACHELINE);
+		if (r == NULL)
+			return;
+		prof_recent_ring = r;
+		prof_recent_cap = max;
+		prof_recent_next = 0;
+	}
+	r = &prof_recent_ring[prof_recent_next];
+	prof_recent_next = (prof_recent_next + 1) % prof_recent_cap;
+	r->id = ++prof_recent_id;
+	r->ptr = ptr;
+	r->usize = usize;
+	r->stack = tctx->stack;
+	r->alloc_thread_uid = tctx->tcnt->thread->uid;
+	r->alloc_time_ns = prof_now_ns();
+	r->free_thread_uid = 0;
+	r->free_time_ns = 0;
+	tctx->recent_id = r->id;
+}
+
+void
+prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
+{
+	struct prof_tls *pt = &prof_tls;
+	size_t mapped;
+
+	prof_enter();
+	tctx->usize = usize;
+	tctx->epoch = prof_epoch;
+	prof_cnt_add(&tctx->stack->cnt, usize);
+	prof_cnt_add(&tctx->tcnt->cnt, usize);
+	prof_cnt_add(&tctx->tcnt->thread->cnt, usize);
+	prof_cnt_add(&prof_total, usize);
+	prof_recent_add(tctx, ptr, usize);
+	if (opt.lg_prof_interval >= 0) {
+		prof_interval_acc += pt->interval_bytes;
+		if (prof_interval_acc >= (uint64_t)1 << opt.lg_prof_interval) {
+			prof_interval_acc = 0;
+			prof_dump_auto('i', &prof_dump_iseq);
+		}
+	}
+	if (__atomic_load_n(&prof_gdump_now, __ATOMIC_RELAXED) &&
+	    (mapped = prof_mapped()) > prof_gdump_max) {
+		prof_gdump_max = mapped;
+		prof_dump_auto('u', &prof_dump_useq);
+	}
+	prof_leave();
+}
+
+void
+prof_sample_free(struct prof_tctx *tctx, const void *ptr, size_t usize)
+{
+	struct prof_tctx *head;
+
+	(void)ptr;
+	(void)usize;
+	if (prof_tls.busy) {
+		/* Our own critical section was interrupted: defer. */
+		head = __atomic_load_n(&prof_deferred, __ATOMIC_RELAXED);
+		do
+			tctx->next = head;
+		while (!__atomic_compare_exchange_n(&prof_deferred, &head, tctx,
+		    true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+		return;
+	}
+	prof_enter();
+	prof_tctx_release(tctx);
+	prof_leave();
+}
+
+/* Boot, threads, exit ------------------------------------------------------ */
+
+static void
+prof_atexit(void)
+{
+	double objs = 0, bytes = 0, period, avg, scale;
+	const struct prof_stack *s;
+	size_t i, nstacks = 0;
+
+	prof_enter();
+	if (opt.prof_final)
+		prof_dump_auto('f', NULL);
+	if (opt.prof_leak && prof_total.curobjs != 0) {
+		/* Unbiased as jeprof does: 1 / P(sampled) per stack. */
+		period = (double)((uint64_t)1 << prof_lg_sample);
+		for (i = 0; i < prof_nbuckets; i++)
+			for (s = prof_buckets[i]; s != NULL; s = s->next) {
+				if (s->cnt.curobjs == 0)
+					continue;
+				nstacks++;
+				avg = (double)s->cnt.curbytes /
+				    (double)s->cnt.curobjs;
+				scale = 1 / (1 - prof_exp_neg(avg / period));
+				objs += (double)s->cnt.curobjs * scale;
+				bytes += (double)s->cnt.curbytes * scale;
+			}
+		msg_warn("Leak approximation summary: ~%llu bytes, ~%llu "
+		    "objects, >= %zu contexts", (unsigned long long)bytes,
+		    (unsigned long long)objs, nstacks);
+		msg_warn("Run jeprof on dump output for leak detail");
+	}
+	prof_leave();
+}
+
+void
+prof_boot(void)
+{
+	mlock_init(&prof_lock, RANK_PROF);
+	prof_lg_sample = opt.lg_prof_sample;
+	prof_active_now = opt.prof && opt.prof_active;
+	prof_thread_active_init_now = opt.prof_thread_active_init;
+	prof_gdump_now = opt.prof_gdump;
+	memcpy(prof_prefix_now, opt.prof_prefix, sizeof(prof_prefix_now));
+	prof_entries[0] = (uintptr_t)malloc;
+	prof_entries[1] = (uintptr_t)calloc;
+	prof_entries[2] = (uintptr_t)realloc;
+	prof_entries[3] = (uintptr_t)reallocarray;
+	prof_entries[4] = (uintptr_t)posix_memalign;
+	prof_entries[5] = (uintptr_t)aligned_alloc;
+	prof_entries[6] = (uintptr_t)memalign;
+	prof_entries[7] = (uintptr_t)valloc;
+	prof_entries[8] = (uintptr_t)pvalloc;
+	prof_entries[9] = (uintptr_t)mallocx;
+	prof_entries[10] = (uintptr_t)rallocx;
+	prof_booted = true;
+}
+
+void
+prof_boot_late(void)
+{
+	struct prof_bt bt;
+
+	if (!opt.prof)
+		return;
+	/* First use resolves symbols and sets up libgcc's tables. */
+	prof_backtrace(&bt);
+	if (opt.prof_final || opt.prof_leak)
+		atexit(prof_atexit);
+}
+
+void
+prof_tsd_init(struct tsd *tsd)
+{
+	struct prof_tls *pt = &prof_tls;
+
+	tsd->prof_active = opt.prof && __atomic_load_n(
+	    &prof_thread_active_init_now, __ATOMIC_RELAXED);
+	pt->last_event = tsd->allocated;
+	tsd->prof_sample_at = tsd->prof_active ? tsd->allocated +
+	    prof_sample_distance(pt) : UINT64_MAX;
+}
+
+void
+prof_prefork(void)
+{
+	if (!opt.prof)
+		return;
+	mlock_lock(&prof_lock);
+}
+
+void
+prof_postfork_parent(void)
+{
+	if (!opt.prof)
+		return;
+	mlock_unlock(&prof_lock);
+}
+
+void
+prof_postfork_child(void)
+{
+	if (!opt.prof)
+		return;
+	mlock_postfork_child(&prof_lock);
+}
+
+/* mallctl and external requests -------------------------------------------- */
+
+bool
+prof_ctl_active(const bool *newval)
+{
+	bool old = __atomic_load_n(&prof_active_now, __ATOMIC_RELAXED);
+
+	if (newval != NULL && opt.prof)
+		__atomic_store_n(&prof_active_now, *newval, __ATOMIC_RELAXED);
+	return (old);
+}
+
+bool
+prof_ctl_gdump(const bool *newval)
+{
+	bool old = __atomic_load_n(&prof_gdump_now, __ATOMIC_RELAXED);
+
+	if (newval != NULL)
+		__atomic_store_n(&prof_gdump_now, *newval, __ATOMIC_RELAXED);
+	return (old);
+}
+
+bool
+prof_ctl_thread_active_init(const bool *newval)
+{
+	bool old = __atomic_load_n(&prof_thread_active_init_now,
+	    __ATOMIC_RELAXED);
+
+	if (newval != NULL)
+		__atomic_store_n(&prof_thread_active_init_now, *newval,
+		    __ATOMIC_RELAXED);
+	return (old);
+}
+
+size_t
+prof_ctl_lg_sample(void)
+{
+	return (prof_lg_sample);
+}
+
+int
+prof_ctl_dump(const char *filename)
+{
+	char path[sizeof(prof_prefix_now) + 80];
+	int err;
+
+	if (!opt.prof)
+		return (ENOENT);
+	prof_enter();
+	if (filename == NULL) {
+		if (!prof_dump_name(path, sizeof(path), 'm', prof_dump_mseq)) {
+			prof_leave();
+			return (EFAULT);
+		}
+		prof_dump_mseq++;
+		filename = path;
+	}
+	err = prof_dump_locked(filename);
+	prof_leave();
+	return (err != 0 ? EFAULT : 0);
+}
+
+int
+prof_ctl_prefix(const char *prefix)
+{
+	if (!opt.prof)
+		return (ENOENT);
+	if (prefix == NULL || strlen(prefix) >= sizeof(prof_prefix_now))
+		return (EINVAL);
+	prof_enter();
+	memcpy(prof_prefix_now, prefix, strlen(prefix) + 1);
+	prof_leave();
+	return (0);
+}
+
+/* Forgets every count; samples still live are no longer subtracted. */
+int
+prof_ctl_reset(const size_t *lg_sample)
+{
+	struct prof_thread *t;
+	struct prof_stack *s;
+	struct prof_tcnt *c;
+	size_t i;
+
+	if (!opt.prof)
+		return (ENOENT);
+	if (lg_sample != NULL && *lg_sample > 62)
+		return (EINVAL);
+	prof_enter();
+	prof_epoch++;
+	memset(&prof_total, 0, sizeof(prof_total));
+	for (t = prof_threads; t != NULL; t = t->next)
+		memset(&t->cnt, 0, sizeof(t->cnt));
+	for (i = 0; i < prof_nbuckets; i++)
+		for (s = prof_buckets[i]; s != NULL; s = s->next) {
+			memset(&s->cnt, 0, sizeof(s->cnt));
+			for (c = s->threads; c != NULL; c = c->next)
+				memset(&c->cnt, 0, sizeof(c->cnt));
+		}
+	if (lg_sample != NULL)
+		prof_lg_sample = *lg_sample;
+	prof_leave();
+	return (0);
+}
+
+/* thread.prof.name: name may be NULL (read only); returns the old one. */
+int
+prof_ctl_thread_name(struct tsd *tsd, const char *name)
+{
+	size_t i;
+
+	if (!opt.prof)
+		return (ENOENT);
+	if (name == NULL)
+		return (0);
+	for (i = 0; name[i] != '\0'; i++)
+		if ((unsigned char)name[i] < 0x20 ||
+		    (unsigned char)name[i] == 0x7f)
+			return (EFAULT);
+	if (i >= sizeof(tsd->prof_name))
+		return (EFAULT);
+	prof_enter();
+	memcpy(tsd->prof_name, name, i + 1);
+	if (prof_tls.thread != NULL)
+		memcpy(prof_tls.thread->name, name, i + 1);
+	prof_leave();
+	return (0);
+}
+
+bool
+prof_ctl_thread_active(struct tsd *tsd, const bool *newval)
+{
+	bool old = tsd->prof_active;
+
+	if (newval != NULL && opt.prof && *newval != old) {
+		tsd->prof_active = *newval;
+		tsd->prof_sample_at = *newval ? tsd->allocated +
+		    prof_sample_distance(&prof_tls) : UINT64_MAX;
+		prof_tls.last_event = tsd->allocated;
+		tsd_update_event(tsd);
+	}
+	return (old);
+}
+
+ssize_t
+prof_ctl_recent_alloc_max(const ssize_t *newval)
+{
+	ssize_t old;
+
+	prof_enter();
+	old = prof_recent_max;
+	if (newval != NULL) {
+		prof_recent_max = *newval < -1 ? -1 : *newval >
+		    PROF_RECENT_MAX ? PROF_RECENT_MAX : *newval;
+		if (prof_recent_max == 0) {
+			prof_recent_cap = 0;
+			prof_recent_next = 0;
+		}
+	}
+	prof_leave();
+	return (old);
+}
+
+/*
+ * experimental.prof_recent.alloc_dump: the ring as JSON, in jemalloc's
+ * shape, oldest first, to write_cb (NULL: fd 2).  The callback runs with
+ * prof_lock held: its allocations are not sampled, its frees deferred.
+ */
+void
+prof_recent_dump(void (*write_cb)(void *, const char *), void *cbopaque)
+{
+	char buf[256];
+	const struct prof_recent *r;
+	size_t i, n, k;
+	bool first = true;
+
+#define	EMIT(...) do {							\
+	msg_format(buf, sizeof(buf), __VA_ARGS__);			\
+	if (write_cb != NULL)						\
+		write_cb(cbopaque, buf);				\
+	else								\
+		(void)!write(2, buf, strlen(buf));			\
+} while (0)
+	prof_enter();
+	EMIT("{\"sample_interval\":%llu,\"recent_alloc_max\":%lld,"
+	    "\"recent_alloc\":[", (unsigned long long)((uint64_t)1 <<
+	    prof_lg_sample), (long long)prof_recent_max);
+	n = prof_recent_cap;
+	for (i = 0; i < n; i++) {
+		r = &prof_recent_ring[(prof_recent_next + i) % n];
+		if (r->id == 0)
+			continue;
+		EMIT("%s{\"size\":%zu,\"usize\":%zu,\"alloc_thread_uid\":%llu,"
+		    "\"alloc_time\":%llu,\"alloc_trace\":[", first ? "" : ",",
+		    r->usize, r->usize,
+		    (unsigned long long)r->alloc_thread_uid,
+		    (unsigned long long)r->alloc_time_ns);
+		first = false;
+		for (k = 0; k < r->stack->nframes; k++)
+			EMIT("%s\"0x%lx\"", k == 0 ? "" : ",",
+			    (unsigned long)r->stack->frames[k]);
+		if (r->free_time_ns != 0)
+			EMIT("],\"free_thread_uid\":%llu,\"free_time\":%llu,"
+			    "\"released\":true}",
+			    (unsigned long long)r->free_thread_uid,
+			    (unsigned long long)r->free_time_ns);
+		else
+			EMIT("],\"released\":false}");
+	}
+	EMIT("]}\n");
+	prof_leave();
+#undef EMIT
+}
+
+/*
+ * An external request (statpage): dumps to an absolute .m name and puts
+ * it in text.  Runs on a slow path of whichever thread refreshes the page.
+ */
+uint32_t
+prof_statpage_dump(char *text, size_t textsize)
+{
+	char path[sizeof(prof_prefix_now) + 80], cwd[512];
+	int err;
+
+	if (!opt.prof) {
+		msg_format(text, textsize, "profiling not enabled "
+		    "(run with MALLOC_CONF=prof:true)");
+		return (STATPAGE_RESP_NOPROF);
+	}
+	if (prof_tls.busy) {
+		msg_format(text, textsize, "profiler busy, try again");
+		return (STATPAGE_RESP_FAILED);
+	}
+	prof_enter();
+	if (!prof_dump_name(path, sizeof(path), 'm', prof_dump_mseq)) {
+		prof_leave();
+		msg_format(text, textsize, "prof_prefix is empty");
+		return (STATPAGE_RESP_FAILED);
+	}
+	prof_dump_mseq++;
+	err = prof_dump_locked(path);
+	prof_leave();
+	if (err != 0) {
+		msg_format(text, textsize, "cannot write %s (error %d)", path,
+		    err);
+		return (STATPAGE_RESP_FAILED);
+	}
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		msg_format(text, textsize, "%s/%s", cwd, path);
+	else
+		msg_format(text, textsize, "%s", path);
+	return (STATPAGE_RESP_DONE);
+}
