@@ -29,6 +29,7 @@
 #include "lock.h"
 #include "malloc_np.h"
 #include "pmap.h"
+#include "prof.h"
 #include "stats.h"
 #include "tcache.h"
 #include "tsd.h"
@@ -427,6 +428,187 @@ thread_tcache_flush_ctl(const struct ctl_node *n, const struct ctl_req *r)
 	if (tsd == NULL || !tsd->tcache_enabled)
 		return (EFAULT);
 	tcache_flush(&tsd->tcache);
+	return (0);
+}
+
+/* prof (the profiler's own state lives in prof.c) ------------------------- */
+
+static int
+prof_bool_rw(const struct ctl_req *r, bool (*fn)(const bool *))
+{
+	bool oldval, newval;
+	int err;
+
+	oldval = fn(NULL);
+	newval = oldval;
+	if ((err = ctl_write(r, &newval, sizeof(newval))) != 0)
+		return (err);
+	if (r->newp != NULL && !opt.prof)
+		return (ENOENT);
+	if ((err = ctl_read(r, &oldval, sizeof(oldval))) != 0)
+		return (err);
+	if (r->newp != NULL)
+		(void)fn(&newval);
+	return (0);
+}
+
+static int
+prof_active_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	(void)n;
+	return (prof_bool_rw(r, prof_ctl_active));
+}
+
+static int
+prof_gdump_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	(void)n;
+	return (prof_bool_rw(r, prof_ctl_gdump));
+}
+
+static int
+prof_thread_active_init_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	(void)n;
+	return (prof_bool_rw(r, prof_ctl_thread_active_init));
+}
+
+static int
+prof_dump_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	const char *filename = NULL;
+	int err;
+
+	(void)n;
+	if ((err = ctl_writeonly(r)) != 0 ||
+	    (err = ctl_write(r, &filename, sizeof(filename))) != 0)
+		return (err);
+	return (prof_ctl_dump(filename));
+}
+
+static int
+prof_prefix_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	const char *prefix = NULL;
+	int err;
+
+	(void)n;
+	if ((err = ctl_writeonly(r)) != 0 ||
+	    (err = ctl_write(r, &prefix, sizeof(prefix))) != 0)
+		return (err);
+	return (prof_ctl_prefix(prefix));
+}
+
+static int
+prof_reset_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	size_t lg_sample;
+	int err;
+
+	(void)n;
+	if ((err = ctl_writeonly(r)) != 0 ||
+	    (err = ctl_write(r, &lg_sample, sizeof(lg_sample))) != 0)
+		return (err);
+	return (prof_ctl_reset(r->newp != NULL ? &lg_sample : NULL));
+}
+
+static int
+prof_lg_sample_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	size_t v = prof_ctl_lg_sample();
+
+	(void)n;
+	return (RO_VALUE(r, v));
+}
+
+static int
+prof_interval_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	uint64_t v = opt.lg_prof_interval < 0 ? 0 :
+	    (uint64_t)1 << opt.lg_prof_interval;
+
+	(void)n;
+	return (RO_VALUE(r, v));
+}
+
+static int
+thread_prof_name_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	struct tsd *tsd = ctl_tsd();
+	const char *oldval, *newval = NULL;
+	int err;
+
+	(void)n;
+	if (tsd == NULL)
+		return (EAGAIN);
+	oldval = tsd->prof_name;
+	if ((err = ctl_write(r, &newval, sizeof(newval))) != 0)
+		return (err);
+	if (r->newp != NULL && newval == NULL)
+		return (EFAULT);
+	if ((err = ctl_read(r, &oldval, sizeof(oldval))) != 0)
+		return (err);
+	return (r->newp != NULL ? prof_ctl_thread_name(tsd, newval) : 0);
+}
+
+static int
+thread_prof_active_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	struct tsd *tsd = ctl_tsd();
+	bool oldval, newval;
+	int err;
+
+	(void)n;
+	if (tsd == NULL)
+		return (EAGAIN);
+	oldval = newval = prof_ctl_thread_active(tsd, NULL);
+	if ((err = ctl_write(r, &newval, sizeof(newval))) != 0)
+		return (err);
+	if (r->newp != NULL && !opt.prof)
+		return (ENOENT);
+	if ((err = ctl_read(r, &oldval, sizeof(oldval))) != 0)
+		return (err);
+	if (r->newp != NULL)
+		(void)prof_ctl_thread_active(tsd, &newval);
+	return (0);
+}
+
+static int
+prof_recent_alloc_max_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	ssize_t oldval, newval;
+	int err;
+
+	(void)n;
+	oldval = newval = prof_ctl_recent_alloc_max(NULL);
+	if ((err = ctl_write(r, &newval, sizeof(newval))) != 0)
+		return (err);
+	if (r->newp != NULL && newval < -1)
+		return (EINVAL);
+	if ((err = ctl_read(r, &oldval, sizeof(oldval))) != 0)
+		return (err);
+	if (r->newp != NULL)
+		(void)prof_ctl_recent_alloc_max(&newval);
+	return (0);
+}
+
+/* newp: jemalloc's write_cb_packet_t, { write_cb, cbopaque }. */
+static int
+prof_recent_alloc_dump_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	struct {
+		void	(*write_cb)(void *, const char *);
+		void	*cbopaque;
+	} packet = { NULL, NULL };
+	int err;
+
+	(void)n;
+	if ((err = ctl_writeonly(r)) != 0 ||
+	    (err = ctl_write(r, &packet, sizeof(packet))) != 0)
+		return (err);
+	if (!opt.prof)
+		return (ENOENT);
+	prof_recent_dump(packet.write_cb, packet.cbopaque);
 	return (0);
 }
 
@@ -945,7 +1127,7 @@ static const struct ctl_node config_nodes[] = {
 	CONST_B("lazy_lock", ctl_false),
 	HANDLER("malloc_conf", CTL_STR, F_R, config_malloc_conf_ctl),
 	CONST_B("prof", ctl_true),
-	CONST_B("prof_libgcc", ctl_false),
+	CONST_B("prof_libgcc", ctl_true),
 	CONST_B("prof_libunwind", ctl_false),
 	CONST_B("stats", ctl_true),
 	CONST_B("utrace", ctl_false),
@@ -994,6 +1176,12 @@ static const struct ctl_node thread_tcache_nodes[] = {
 	END
 };
 
+static const struct ctl_node thread_prof_nodes[] = {
+	HANDLER("name", CTL_STR, F_R | F_W, thread_prof_name_ctl),
+	HANDLER("active", CTL_BOOL, F_R | F_W, thread_prof_active_ctl),
+	END
+};
+
 static const struct ctl_node thread_nodes[] = {
 	HANDLER("arena", CTL_UNSIGNED, F_R | F_W, thread_arena_ctl),
 	HANDLER("allocated", CTL_U64, F_R, thread_allocated_ctl),
@@ -1001,6 +1189,7 @@ static const struct ctl_node thread_nodes[] = {
 	HANDLER("deallocated", CTL_U64, F_R, thread_deallocated_ctl),
 	HANDLER("deallocatedp", CTL_PTR, F_R, thread_deallocatedp_ctl),
 	NAMED("tcache", thread_tcache_nodes),
+	NAMED("prof", thread_prof_nodes),
 	END
 };
 
@@ -1177,6 +1366,30 @@ static const struct ctl_node stats_nodes[] = {
 	END
 };
 
+static const struct ctl_node prof_nodes[] = {
+	HANDLER("thread_active_init", CTL_BOOL, F_R | F_W,
+	    prof_thread_active_init_ctl),
+	HANDLER("active", CTL_BOOL, F_R | F_W, prof_active_ctl),
+	HANDLER("dump", CTL_STR, F_W | F_ACT, prof_dump_ctl),
+	HANDLER("gdump", CTL_BOOL, F_R | F_W, prof_gdump_ctl),
+	HANDLER("prefix", CTL_STR, F_W | F_ACT, prof_prefix_ctl),
+	HANDLER("reset", CTL_SIZE, F_W | F_ACT, prof_reset_ctl),
+	HANDLER("interval", CTL_U64, F_R, prof_interval_ctl),
+	HANDLER("lg_sample", CTL_SIZE, F_R, prof_lg_sample_ctl),
+	END
+};
+
+static const struct ctl_node experimental_prof_recent_nodes[] = {
+	HANDLER("alloc_max", CTL_SSIZE, F_R | F_W, prof_recent_alloc_max_ctl),
+	HANDLER("alloc_dump", CTL_VOID, F_W | F_ACT, prof_recent_alloc_dump_ctl),
+	END
+};
+
+static const struct ctl_node experimental_nodes[] = {
+	NAMED("prof_recent", experimental_prof_recent_nodes),
+	END
+};
+
 static const struct ctl_node root_nodes[] = {
 	LEAF("version", CTL_STR, SRC_PTR, &ctl_version, 0),
 	HANDLER("epoch", CTL_U64, F_R | F_W, epoch_ctl),
@@ -1187,6 +1400,8 @@ static const struct ctl_node root_nodes[] = {
 	INDEXED("arena", arena_i, index_arena, MALLCTL_ARENAS_ALL + 1),
 	NAMED("arenas", arenas_nodes),
 	NAMED("stats", stats_nodes),
+	NAMED("prof", prof_nodes),
+	NAMED("experimental", experimental_nodes),
 	END
 };
 static const struct ctl_node root = NAMED("", root_nodes);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "prof.h"
 #include "statpage.h"
 #include "stats.h"
 
@@ -103,9 +104,9 @@ fail:
 
 /*
  * The hook for out-of-process requests.  Writes the answer's text into
- * text and returns the status.  A heap profiler will answer
- * STATPAGE_REQ_PROF_DUMP here (dump, and put the file name in text) when
- * it exists; until then every process truthfully has no profiling.
+ * text and returns the status.  The heap profiler answers
+ * STATPAGE_REQ_PROF_DUMP (dumps, and puts the file name in text, or says
+ * that profiling is not enabled).
  */
 static uint32_t
 statpage_handle_request(uint32_t code, char *text, size_t textsize)
@@ -115,9 +116,7 @@ statpage_handle_request(uint32_t code, char *text, size_t textsize)
 
 	switch (code) {
 	case STATPAGE_REQ_PROF_DUMP:
-		msg = "profiling not enabled";
-		status = STATPAGE_RESP_NOPROF;
-		break;
+		return (prof_statpage_dump(text, textsize));
 	default:
 		msg = "unknown request";
 		status = STATPAGE_RESP_EINVAL;

@@ -1,0 +1,508 @@
+/*
+ * The heap profiler.  Each case runs this same program again as a child
+ * with its own MALLOC_CONF (options are read once per process): the child
+ * runs its scenario from a constructor (so backtraces taken before main
+ * are exercised too), writes files into the case's work directory and
+ * exits; the parent checks the files, with jeprof itself where the format
+ * matters.
+ */
+#include <sys/wait.h>
+#include <errno.h>
+#include <glob.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <atf-c.h>
+
+#include "malloc_np.h"
+
+#define	MiB	(1024 * 1024)
+
+static void	*keep[1 << 16];
+
+/* jeprof must see these names, not gcc's hold_known.constprop.0. */
+#ifdef __clang__
+#define	NOINLINE_TEST	__attribute__((noinline))
+#else
+#define	NOINLINE_TEST	__attribute__((noinline, noclone))
+#endif
+
+/* Child scenarios ---------------------------------------------------------- */
+
+static NOINLINE_TEST void
+hold_known(size_t n, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		keep[i] = malloc(size);
+	__asm__ volatile("" ::: "memory");
+}
+
+static NOINLINE_TEST void
+hold_other(size_t n, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		keep[32768 + i] = malloc(size);
+	__asm__ volatile("" ::: "memory");
+}
+
+static void
+churn(size_t bytes)
+{
+	size_t done;
+	void *p;
+
+	for (done = 0; done < bytes; done += 4096) {
+		p = malloc(4096);
+		__asm__ volatile("" : : "r"(p) : "memory");
+		free(p);
+	}
+}
+
+static void
+dump(const char *name)
+{
+	if (mallctl("prof.dump", NULL, NULL, &name, sizeof(name)) != 0)
+		_exit(10);
+}
+
+static void *
+named_thread(void *arg)
+{
+	const char *name = arg;
+
+	if (mallctl("thread.prof.name", NULL, NULL, &name, sizeof(name)) != 0)
+		return ((void *)1);
+	hold_other(256, 4096);
+	return (NULL);
+}
+
+static volatile sig_atomic_t	nsignals;
+
+static void
+on_signal(int sig)
+{
+	void *p = malloc(8192);
+
+	(void)sig;
+	free(p);
+	nsignals++;
+}
+
+static char	recent_json[1 << 16];
+
+static void
+recent_write(void *opaque, const char *s)
+{
+	(void)opaque;
+	strncat(recent_json, s, sizeof(recent_json) - strlen(recent_json) - 1);
+}
+
+static void *
+allocating_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		churn(MiB);
+	return (NULL);
+}
+
+static NOINLINE_TEST void
+child(const char *mode)
+{
+	pthread_t t1, t2;
+	bool b;
+	size_t sz;
+	int status;
+
+	if (strcmp(mode, "hold") == 0) {
+		hold_known(2048, 4096);		/* 8 MiB */
+		hold_other(512, 4096);		/* 2 MiB */
+		dump("hold.heap");
+	} else if (strcmp(mode, "auto") == 0) {
+		const char *name = NULL;
+
+		if (mallctl("prof.dump", NULL, NULL, &name, sizeof(name)) != 0)
+			_exit(11);
+		name = "manual";
+		if (mallctl("prof.prefix", NULL, NULL, &name,
+		    sizeof(name)) != 0)
+			_exit(12);
+		name = NULL;
+		if (mallctl("prof.dump", NULL, NULL, &name, sizeof(name)) != 0)
+			_exit(13);
+	} else if (strcmp(mode, "interval") == 0 ||
+	    strcmp(mode, "gdump") == 0) {
+		hold_known(4096, 4096);		/* 16 MiB */
+	} else if (strcmp(mode, "leak") == 0) {
+		hold_known(1000, 4096);		/* leaked */
+	} else if (strcmp(mode, "active") == 0) {
+		hold_other(2048, 4096);
+		dump("off.heap");
+		b = true;
+		if (mallctl("prof.active", NULL, NULL, &b, sizeof(b)) != 0)
+			_exit(14);
+		sz = sizeof(b);
+		if (mallctl("prof.active", &b, &sz, NULL, 0) != 0 || !b)
+			_exit(15);
+		hold_known(2048, 4096);
+		dump("on.heap");
+	} else if (strcmp(mode, "threads") == 0) {
+		if (pthread_create(&t1, NULL, named_thread, "worker-one") ||
+		    pthread_create(&t2, NULL, named_thread, "worker-two"))
+			_exit(16);
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+		dump("threads.heap");
+	} else if (strcmp(mode, "fork") == 0) {
+		int i;
+
+		hold_other(64, 4096);
+		if (pthread_create(&t1, NULL, allocating_thread, NULL))
+			_exit(17);
+		for (i = 0; i < 50; i++) {
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				hold_known(64, 4096);
+				dump("child.heap");
+				_exit(0);
+			}
+			if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+			    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				_exit(18);
+		}
+		dump("parent.heap");
+	} else if (strcmp(mode, "signal") == 0) {
+		int i;
+
+		signal(SIGUSR1, on_signal);
+		for (i = 0; i < 20000; i++) {
+			void *p = malloc(4096);
+
+			if (i % 7 == 0)
+				kill(getpid(), SIGUSR1);
+			free(p);
+		}
+		if (nsignals == 0)
+			_exit(19);
+		dump("signal.heap");
+	} else if (strcmp(mode, "recent") == 0) {
+		ssize_t max = 8;
+		struct {
+			void	(*cb)(void *, const char *);
+			void	*opaque;
+		} packet = { recent_write, NULL };
+
+		if (mallctl("experimental.prof_recent.alloc_max", NULL, NULL,
+		    &max, sizeof(max)) != 0)
+			_exit(20);
+		hold_known(20, 4096);
+		free(keep[19]);
+		if (mallctl("experimental.prof_recent.alloc_dump", NULL, NULL,
+		    &packet, sizeof(packet)) != 0)
+			_exit(21);
+		fputs(recent_json, stdout);
+	} else if (strcmp(mode, "reset") == 0) {
+		size_t lg = 14, got = 0;
+
+		hold_known(100, 4096);
+		if (mallctl("prof.reset", NULL, NULL, &lg, sizeof(lg)) != 0)
+			_exit(22);
+		sz = sizeof(got);
+		if (mallctl("prof.lg_sample", &got, &sz, NULL, 0) != 0 ||
+		    got != 14)
+			_exit(23);
+		for (sz = 0; sz < 100; sz++)
+			free(keep[sz]);
+		dump("reset.heap");
+	} else if (strcmp(mode, "noprof") == 0) {
+		const char *name = "x.heap";
+
+		if (mallctl("prof.dump", NULL, NULL, &name, sizeof(name)) == 0)
+			_exit(24);
+	} else
+		_exit(99);
+	fflush(stdout);
+	/* exit, not _exit: prof_final and prof_leak run from atexit. */
+	exit(0);
+}
+
+__attribute__((constructor)) static void
+child_ctor(void)
+{
+	const char *mode = getenv("PROF_TEST_MODE");
+
+	if (mode != NULL)
+		child(mode);
+}
+
+/* Parent side -------------------------------------------------------------- */
+
+static char	self[4096];
+
+/* Runs this program in mode under conf; returns its stdout+stderr. */
+static char *
+run_child(const char *mode, const char *conf)
+{
+	static char out[1 << 17];
+	char cmd[8192];
+	size_t n;
+	FILE *f;
+	int st;
+
+	ATF_REQUIRE(readlink("/proc/self/exe", self, sizeof(self) - 1) > 0);
+	snprintf(cmd, sizeof(cmd), "PROF_TEST_MODE=%s MALLOC_CONF='%s' "
+	    "timeout 120 '%s' 2>&1", mode, conf, self);
+	f = popen(cmd, "r");
+	ATF_REQUIRE(f != NULL);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		atf_tc_fail("child %s (%s) exited with %#x: %s", mode, conf,
+		    st, out);
+	return (out);
+}
+
+static size_t
+count_files(const char *pattern)
+{
+	glob_t g;
+	size_t n;
+
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return (0);
+	n = g.gl_pathc;
+	globfree(&g);
+	return (n);
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[1 << 20];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	ATF_REQUIRE_MSG(f != NULL, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return (buf);
+}
+
+/* The t* object count of a profile's header. */
+static unsigned long long
+total_objects(const char *path)
+{
+	unsigned long long objs = 0, bytes;
+
+	ATF_REQUIRE(sscanf(slurp(path), "heap_v2/%*u\n  t*: %llu: %llu",
+	    &objs, &bytes) == 2);
+	return (objs);
+}
+
+static void
+require_jeprof(void)
+{
+	if (access("/usr/bin/jeprof", X_OK) != 0)
+		atf_tc_skip("jeprof (libjemalloc-dev) is not installed");
+}
+
+/* jeprof --text's flat MiB for func, or -1. */
+static double
+jeprof_flat(const char *profile, const char *func)
+{
+	char cmd[8192], line[1024], name[512];
+	double flat, v = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "jeprof --text '%s' '%s' 2>/dev/null",
+	    self, profile);
+	f = popen(cmd, "r");
+	ATF_REQUIRE(f != NULL);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %lf %*f%% %*f%% %*f %*f%% %511s", &flat,
+		    name) == 2 && strcmp(name, func) == 0)
+			v = flat;
+	pclose(f);
+	return (v);
+}
+
+ATF_TC_WITHOUT_HEAD(jeprof_attributes_bytes_to_holders);
+ATF_TC_BODY(jeprof_attributes_bytes_to_holders, tc)
+{
+	double known, other;
+
+	require_jeprof();
+	run_child("hold", "prof:true,lg_prof_sample:14");
+	known = jeprof_flat("hold.heap", "hold_known");
+	other = jeprof_flat("hold.heap", "hold_other");
+	/* 8 and 2 MiB, sampled every 16 KiB on average: within 25%. */
+	ATF_CHECK_MSG(known > 6 && known < 10, "hold_known: %.2f MiB", known);
+	ATF_CHECK_MSG(other > 1.5 && other < 2.5, "hold_other: %.2f MiB",
+	    other);
+}
+
+ATF_TC_WITHOUT_HEAD(jeprof_collapsed_names_the_stack);
+ATF_TC_BODY(jeprof_collapsed_names_the_stack, tc)
+{
+	char cmd[8192];
+
+	require_jeprof();
+	run_child("hold", "prof:true,lg_prof_sample:14");
+	/* Frames may carry an <address> suffix. */
+	snprintf(cmd, sizeof(cmd), "jeprof --collapsed '%s' hold.heap "
+	    "2>/dev/null | grep -Eq "
+	    "';child(<[0-9a-f]+>)?;hold_known(<[0-9a-f]+>)? [0-9]'", self);
+	ATF_CHECK_MSG(system(cmd) == 0, "no ';child;hold_known' stack");
+}
+
+ATF_TC_WITHOUT_HEAD(dump_by_mallctl_uses_prefix_names);
+ATF_TC_BODY(dump_by_mallctl_uses_prefix_names, tc)
+{
+	run_child("auto", "prof:true,prof_prefix:pfx");
+	ATF_CHECK_EQ(count_files("pfx.*.0.m0.heap"), 1);
+	ATF_CHECK_EQ(count_files("manual.*.1.m1.heap"), 1);
+}
+
+ATF_TC_WITHOUT_HEAD(interval_dumps_appear);
+ATF_TC_BODY(interval_dumps_appear, tc)
+{
+	size_t n;
+
+	run_child("interval", "prof:true,lg_prof_sample:14,"
+	    "lg_prof_interval:22,prof_prefix:ivl");
+	/* 16 MiB allocated, a dump per 4 MiB. */
+	n = count_files("ivl.*.*.i*.heap");
+	ATF_CHECK_MSG(n >= 2 && n <= 6, "%zu interval dumps", n);
+}
+
+ATF_TC_WITHOUT_HEAD(gdump_dumps_on_new_high_water);
+ATF_TC_BODY(gdump_dumps_on_new_high_water, tc)
+{
+	run_child("gdump", "prof:true,prof_gdump:true,lg_prof_sample:16,"
+	    "prof_prefix:gd");
+	ATF_CHECK(count_files("gd.*.*.u*.heap") >= 1);
+	ATF_CHECK_EQ(count_files("gd.*.*.i*.heap"), 0);
+}
+
+ATF_TC_WITHOUT_HEAD(leak_report_counts_live_bytes);
+ATF_TC_BODY(leak_report_counts_live_bytes, tc)
+{
+	unsigned long long bytes = 0, objs = 0;
+	const char *out, *p;
+
+	out = run_child("leak", "prof:true,prof_leak:true,prof_final:true,"
+	    "lg_prof_sample:12,prof_prefix:lk");
+	p = strstr(out, "Leak approximation summary: ~");
+	ATF_REQUIRE_MSG(p != NULL, "no report in: %s", out);
+	ATF_REQUIRE(sscanf(p, "Leak approximation summary: ~%llu bytes, "
+	    "~%llu objects", &bytes, &objs) == 2);
+	/* 1000 blocks of 4 KiB, plus whatever libc holds. */
+	ATF_CHECK_MSG(bytes > 3000000 && bytes < 5500000, "%llu bytes", bytes);
+	ATF_CHECK_MSG(objs > 700 && objs < 1400, "%llu objects", objs);
+	ATF_CHECK_EQ(count_files("lk.*.f.heap"), 1);
+}
+
+ATF_TC_WITHOUT_HEAD(prof_active_toggles_at_run_time);
+ATF_TC_BODY(prof_active_toggles_at_run_time, tc)
+{
+	run_child("active", "prof:true,prof_active:false,lg_prof_sample:12");
+	ATF_CHECK_EQ(total_objects("off.heap"), 0);
+	ATF_CHECK(total_objects("on.heap") > 1000);
+}
+
+ATF_TC_WITHOUT_HEAD(thread_names_appear_in_dumps);
+ATF_TC_BODY(thread_names_appear_in_dumps, tc)
+{
+	const char *s;
+
+	run_child("threads", "prof:true,lg_prof_sample:10");
+	s = slurp("threads.heap");
+	ATF_CHECK_MSG(strstr(s, "] worker-one\n") != NULL, "%.400s", s);
+	ATF_CHECK_MSG(strstr(s, "] worker-two\n") != NULL, "%.400s", s);
+}
+
+ATF_TC_WITHOUT_HEAD(fork_while_profiling);
+ATF_TC_BODY(fork_while_profiling, tc)
+{
+	run_child("fork", "prof:true,lg_prof_sample:8");
+	ATF_CHECK(total_objects("child.heap") > 0);
+	ATF_CHECK(total_objects("parent.heap") > 0);
+}
+
+ATF_TC_WITHOUT_HEAD(signal_handler_allocations_do_not_deadlock);
+ATF_TC_BODY(signal_handler_allocations_do_not_deadlock, tc)
+{
+	/* Every allocation sampled: handlers land inside the profiler. */
+	run_child("signal", "prof:true,lg_prof_sample:0");
+	ATF_CHECK_EQ(count_files("signal.heap"), 1);
+}
+
+ATF_TC_WITHOUT_HEAD(constructor_backtraces_are_attributed);
+ATF_TC_BODY(constructor_backtraces_are_attributed, tc)
+{
+	/* The child runs from a constructor, before main. */
+	require_jeprof();
+	run_child("hold", "prof:true,lg_prof_sample:0");
+	ATF_CHECK(jeprof_flat("hold.heap", "hold_known") > 7.5);
+}
+
+ATF_TC_WITHOUT_HEAD(recent_ring_keeps_the_last_samples);
+ATF_TC_BODY(recent_ring_keeps_the_last_samples, tc)
+{
+	const char *out, *p;
+	int n = 0;
+
+	out = run_child("recent", "prof:true,lg_prof_sample:0");
+	ATF_REQUIRE_MSG(strstr(out, "\"recent_alloc_max\":8") != NULL, "%s",
+	    out);
+	for (p = out; (p = strstr(p, "\"alloc_trace\"")) != NULL; p++)
+		n++;
+	ATF_CHECK_EQ(n, 8);
+	ATF_CHECK(strstr(out, "\"released\":true") != NULL);
+	ATF_CHECK(strstr(out, "\"released\":false") != NULL);
+}
+
+ATF_TC_WITHOUT_HEAD(reset_forgets_counts_and_sets_rate);
+ATF_TC_BODY(reset_forgets_counts_and_sets_rate, tc)
+{
+	run_child("reset", "prof:true,lg_prof_sample:10");
+	ATF_CHECK(strncmp(slurp("reset.heap"), "heap_v2/16384\n", 14) == 0);
+}
+
+ATF_TC_WITHOUT_HEAD(dump_without_prof_fails);
+ATF_TC_BODY(dump_without_prof_fails, tc)
+{
+	run_child("noprof", "prof:false");
+	ATF_CHECK_EQ(count_files("x.heap"), 0);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, jeprof_attributes_bytes_to_holders);
+	ATF_TP_ADD_TC(tp, jeprof_collapsed_names_the_stack);
+	ATF_TP_ADD_TC(tp, dump_by_mallctl_uses_prefix_names);
+	ATF_TP_ADD_TC(tp, interval_dumps_appear);
+	ATF_TP_ADD_TC(tp, gdump_dumps_on_new_high_water);
+	ATF_TP_ADD_TC(tp, leak_report_counts_live_bytes);
+	ATF_TP_ADD_TC(tp, prof_active_toggles_at_run_time);
+	ATF_TP_ADD_TC(tp, thread_names_appear_in_dumps);
+	ATF_TP_ADD_TC(tp, fork_while_profiling);
+	ATF_TP_ADD_TC(tp, signal_handler_allocations_do_not_deadlock);
+	ATF_TP_ADD_TC(tp, constructor_backtraces_are_attributed);
+	ATF_TP_ADD_TC(tp, recent_ring_keeps_the_last_samples);
+	ATF_TP_ADD_TC(tp, reset_forgets_counts_and_sets_rate);
+	ATF_TP_ADD_TC(tp, dump_without_prof_fails);
+	return (atf_no_error());
+}
