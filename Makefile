@@ -5,6 +5,8 @@
 #   test		buildworld, installworld into ${STAGE}, run kyua there;
 #			the last line printed is "N passed, N failed"
 #   bench		buildworld, then "bench" in tests/benchmarks
+#   fuzz		buildworld, then each libFuzzer harness of tests/fuzz for
+#			${FUZZ_TIME} (300) seconds, growing its corpus in the tree
 #   run		buildworld, then a Python workload on libmalloc.so.1
 #			with MALLOC_CONF=stats_print:true
 #   clean		remove what the build made from the object directories
@@ -39,6 +41,10 @@ bench: .PHONY buildworld
 .else
 	@echo "bench: tests/benchmarks/Makefile does not exist yet" >&2; exit 1
 .endif
+
+FUZZ_TIME?=	300
+fuzz: .PHONY buildworld
+	${MAKE} -C ${.CURDIR}/tests/fuzz fuzz FUZZ_TIME=${FUZZ_TIME}
 
 # A real, allocation-heavy program running on the allocator; it prints
 # its statistics at exit.
