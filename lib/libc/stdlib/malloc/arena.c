@@ -73,6 +73,8 @@ arena_new_locked(unsigned ind, extent_hooks_t *hooks)
 	ecache_init(&arena->retained, EXTENT_RETAINED);
 	arena->dirty_decay_ms = opt.dirty_decay_ms;
 	arena->muzzy_decay_ms = opt.muzzy_decay_ms;
+	decay_init(&arena->dirty_decay, arena->dirty_decay_ms, clock_ns());
+	decay_init(&arena->muzzy_decay, arena->muzzy_decay_ms, clock_ns());
 	arena->grow_next = GROW_MIN;
 	for (i = 0; i < SC_NBINS; i++)
 		mlock_init(&arena->bins[i].lock, RANK_BIN);
@@ -198,7 +200,6 @@ ecache_put(struct arena *arena, struct ecache *cache, struct extent *ext)
 		extent_desc_free(nb);
 	}
 	ext->slab = false;
-	ext->freed_ns = clock_ns();
 	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, SZ_FREE,
 	    false));
 	ecache_insert(cache, ext);
@@ -311,35 +312,65 @@ extent_purge_forced(struct arena *arena, struct extent *ext)
 	ecache_put(arena, &arena->retained, ext);
 }
 
-static bool
-decay_due(const struct extent *ext, ssize_t decay_ms, uint64_t now, bool all)
+/* The number of pages cache may keep now under its decay settings. */
+static size_t
+decay_target(struct decay *d, ssize_t decay_ms, struct ecache *cache,
+    uint64_t now, bool all)
 {
-	if (all || decay_ms == 0)
-		return (true);
-	if (decay_ms < 0)
-		return (false);
-	return (now - ext->freed_ns >= (uint64_t)decay_ms * 1000000);
+	if (all)
+		return (0);
+	if (d->decay_ms != decay_ms)
+		decay_init(d, decay_ms, now);
+	return (decay_limit(d, now, cache->npages));
 }
 
 /*
- * Moves aged extents dirty -> muzzy -> retained, oldest first.  all purges
- * everything regardless of age (arena.<i>.purge).
+ * The oldest extent of cache, removed, cut down to what must go for the
+ * cache to reach limit pages (at least DECAY_MIN_PURGE pages per call, so
+ * purges are not many tiny madvise calls); the rest stays, oldest.
+ */
+#define	DECAY_MIN_PURGE	((size_t)64)
+
+static struct extent *
+decay_take(struct arena *arena, struct ecache *cache, size_t limit)
+{
+	struct extent *ext = cache->lru.head, *rest;
+	size_t excess = cache->npages - limit;
+
+	if (ext == NULL)
+		return (NULL);
+	ecache_remove(cache, ext);
+	if (excess < DECAY_MIN_PURGE)
+		excess = DECAY_MIN_PURGE;
+	if ((ext->size >> LG_PAGE) > excess &&
+	    (rest = extent_split(arena, ext, excess << LG_PAGE)) != NULL) {
+		pmap_set_ends(rest->addr, rest->size,
+		    pmap_entry_make(rest, SZ_FREE, false));
+		ecache_insert_oldest(cache, rest);
+	}
+	return (ext);
+}
+
+/*
+ * Moves the oldest extents dirty -> muzzy -> retained until each cache is
+ * within its decay limit.  all purges everything (arena.<i>.purge).
  */
 static void
 arena_decay_locked(struct arena *arena, bool all)
 {
 	struct extent *ext;
 	uint64_t now = clock_ns();
+	size_t limit;
 	bool lazy;
 
 	lazy = arena->muzzy_decay_ms != 0 && !all && (arena->hooks !=
 	    &hooks_default || pages_can_purge_lazy);
-	if (arena->dirty.lru.head != NULL &&
-	    decay_due(arena->dirty.lru.head, arena->dirty_decay_ms, now, all))
+	limit = decay_target(&arena->dirty_decay, arena->dirty_decay_ms,
+	    &arena->dirty, now, all);
+	if (arena->dirty.npages > limit)
 		arena->decay_dirty.npurge++;
-	while ((ext = arena->dirty.lru.head) != NULL &&
-	    decay_due(ext, arena->dirty_decay_ms, now, all)) {
-		ecache_remove(&arena->dirty, ext);
+	while (arena->dirty.npages > limit &&
+	    (ext = decay_take(arena, &arena->dirty, limit)) != NULL) {
 		arena->decay_dirty.nmadvise++;
 		arena->decay_dirty.purged += ext->size >> LG_PAGE;
 		if (lazy && !hooks_purge_lazy(arena->hooks, (void *)ext->addr,
@@ -348,16 +379,46 @@ arena_decay_locked(struct arena *arena, bool all)
 		else
 			extent_purge_forced(arena, ext);
 	}
-	if (arena->muzzy.lru.head != NULL &&
-	    decay_due(arena->muzzy.lru.head, arena->muzzy_decay_ms, now, all))
+	decay_purged(&arena->dirty_decay, arena->dirty.npages);
+	limit = decay_target(&arena->muzzy_decay, arena->muzzy_decay_ms,
+	    &arena->muzzy, now, all);
+	if (arena->muzzy.npages > limit)
 		arena->decay_muzzy.npurge++;
-	while ((ext = arena->muzzy.lru.head) != NULL &&
-	    decay_due(ext, arena->muzzy_decay_ms, now, all)) {
-		ecache_remove(&arena->muzzy, ext);
+	while (arena->muzzy.npages > limit &&
+	    (ext = decay_take(arena, &arena->muzzy, limit)) != NULL) {
 		arena->decay_muzzy.nmadvise++;
 		arena->decay_muzzy.purged += ext->size >> LG_PAGE;
 		extent_purge_forced(arena, ext);
 	}
+	decay_purged(&arena->muzzy_decay, arena->muzzy.npages);
+}
+
+uint64_t
+arena_clock_ns(void)
+{
+	return (clock_ns());
+}
+
+void
+arena_decay_tick(struct arena *arena)
+{
+	if (pthread_mutex_trylock(&arena->extent_lock.mutex) != 0)
+		return;
+	arena->extent_lock.nlocks++;
+	arena_decay_locked(arena, false);
+	mlock_unlock(&arena->extent_lock);
+}
+
+uint64_t
+arena_decay_next_ns(struct arena *arena)
+{
+	uint64_t a, b;
+
+	mlock_lock(&arena->extent_lock);
+	a = decay_next_ns(&arena->dirty_decay, arena->dirty.npages);
+	b = decay_next_ns(&arena->muzzy_decay, arena->muzzy.npages);
+	mlock_unlock(&arena->extent_lock);
+	return (a < b ? a : b);
 }
 
 static void	slab_destroy(struct arena *arena, struct extent *slab);

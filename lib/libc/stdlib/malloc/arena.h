@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include "decay.h"
 #include "extent.h"
 #include "lock.h"
 #include "malloc_np.h"
@@ -66,6 +67,7 @@ struct arena {
 	struct extent_list	active;		/* slabs and large, by lru link */
 	ssize_t			dirty_decay_ms;
 	ssize_t			muzzy_decay_ms;
+	struct decay		dirty_decay, muzzy_decay;
 	size_t			grow_next;	/* next mapping size under retain */
 	size_t			mapped;		/* bytes obtained from hooks */
 	size_t			allocated_large;
@@ -102,6 +104,12 @@ bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);
 
 void	arena_decay(struct arena *arena, bool all);
+/* The periodic decay of the slow paths: skipped if the arena is busy. */
+void	arena_decay_tick(struct arena *arena);
+/* When arena_decay next has work, or UINT64_MAX (background threads). */
+uint64_t arena_decay_next_ns(struct arena *arena);
+/* Nanoseconds on the clock decay runs on. */
+uint64_t arena_clock_ns(void);
 /*
  * Discards every allocation of the arena (arena.<i>.reset); the caller
  * guarantees no thread cache holds its objects.  destroy also returns

@@ -112,6 +112,22 @@ ecache_insert(struct ecache *cache, struct extent *ext)
 }
 
 void
+ecache_insert_oldest(struct ecache *cache, struct extent *ext)
+{
+	struct extent *old = cache->lru.head;
+
+	ecache_insert(cache, ext);
+	if (old == NULL)
+		return;
+	/* Move it from the tail, where ecache_insert put it, to the head. */
+	extent_list_remove(&cache->lru, ext, LRU_OFF);
+	ext->lru.prev = NULL;
+	ext->lru.next = old;
+	old->lru.prev = ext;
+	cache->lru.head = ext;
+}
+
+void
 ecache_remove(struct ecache *cache, struct extent *ext)
 {
 	unsigned b = psz_floor_index(ext->size >> LG_PAGE);

@@ -50,7 +50,6 @@ struct extent {
 	struct arena		*arena;
 	struct extent_link	link;		/* cache bucket or bin list */
 	struct extent_link	lru;		/* cache age order */
-	uint64_t		freed_ns;	/* when it entered its cache */
 	uint8_t			state;
 	uint8_t			szind;		/* active: size class */
 	bool			slab;
@@ -72,6 +71,8 @@ struct ecache {
 
 void	ecache_init(struct ecache *cache, enum extent_state state);
 void	ecache_insert(struct ecache *cache, struct extent *ext);
+/* Inserts as the oldest extent (the unpurged rest of a partial purge). */
+void	ecache_insert_oldest(struct ecache *cache, struct extent *ext);
 void	ecache_remove(struct ecache *cache, struct extent *ext);
 /* Oldest best-fit extent that can hold size bytes at alignment, removed. */
 struct extent *ecache_take(struct ecache *cache, size_t size, size_t alignment);

@@ -238,7 +238,7 @@ validate(const void *ptr, uintptr_t entry, const char *fn)
 static NOINLINE void
 slow_tick(struct tsd *tsd)
 {
-	arena_decay(tsd->arena, false);
+	arena_decay_tick(tsd->arena);
 	statpage_tick();
 }
 
@@ -345,9 +345,13 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	}
 	if (unlikely(p == NULL))
 		return (oom(fn, size));
-	if (tsd->state == TSD_NOMINAL && ++tsd->decay_ticks % 1024 == 0)
+	p = alloc_finish(tsd, p, ind, zero, zeroed);
+	if (tsd->state == TSD_NOMINAL && tsd->allocated >= tsd->tick_at) {
+		tsd->tick_at = tsd->allocated + TSD_TICK_BYTES;
+		tsd_update_event(tsd);
 		slow_tick(tsd);
-	return (alloc_finish(tsd, p, ind, zero, zeroed));
+	}
+	return (p);
 }
 
 /*

@@ -45,10 +45,10 @@ tsd_update_event(struct tsd *tsd)
 	/* junk and zero need every allocation on the slow path. */
 	if (opt.junk_alloc || opt.zero || opt.harden)
 		tsd->alloc_event_at = 0;
-	else if (tsd->prof_active)
+	else if (tsd->prof_active && tsd->prof_sample_at < tsd->tick_at)
 		tsd->alloc_event_at = tsd->prof_sample_at;
 	else
-		tsd->alloc_event_at = UINT64_MAX;
+		tsd->alloc_event_at = tsd->tick_at;
 }
 
 void
@@ -94,6 +94,7 @@ tsd_boot(struct tsd *tsd)
 	if (arena == NULL)
 		arena = arena_get(0, false);
 	tsd_set_arena(tsd, arena);
+	tsd->tick_at = tsd->allocated + TSD_TICK_BYTES;
 	prof_tsd_init(tsd);
 	tsd_update_event(tsd);
 	/* pthread_setspecific may allocate: we are BOOTING, so that works. */

@@ -24,7 +24,8 @@ struct tsd {
 	uint64_t	alloc_event_at;
 	uint64_t	deallocated;	/* bytes, thread.deallocated */
 	struct arena	*arena;		/* arena bound to this thread */
-	uint32_t	decay_ticks;
+	uint64_t	tick_at;	/* allocated value of the next slow_tick */
+	uint32_t	decay_ticks;	/* frees on slow paths since a tick */
 	uint8_t		state;
 	bool		tcache_enabled;
 	bool		prof_active;
@@ -42,7 +43,13 @@ bool	tsd_boot(struct tsd *tsd);
 void	tsd_boot_global(void);
 void	tsd_set_arena(struct tsd *tsd, struct arena *arena);
 void	tsd_set_tcache_enabled(struct tsd *tsd, bool enabled);
-/* Recomputes alloc_event_at after a mode or sampling change. */
+/*
+ * Periodic work (decay, the published statistics) runs once per
+ * TSD_TICK_BYTES allocated by a thread, through the same compare.
+ */
+#define	TSD_TICK_BYTES	((uint64_t)1 << 20)
+
+/* Recomputes alloc_event_at after a mode, sampling or tick change. */
 void	tsd_update_event(struct tsd *tsd);
 void	tsd_postfork_child(void);
 

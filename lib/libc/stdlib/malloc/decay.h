@@ -1,0 +1,35 @@
+/*
+ * Decay: how many pages a cache may keep.  Pages freed into a cache are
+ * remembered per epoch (decay_ms / DECAY_NSTEPS long); the limit is the sum
+ * of each epoch's pages weighted by a smoothstep curve that falls from 1
+ * (just freed) to 0 (freed decay_ms ago), so a burst of frees is returned
+ * to the kernel gradually over decay_ms instead of all at once.  decay_ms 0
+ * keeps nothing; -1 keeps everything.  Pure computation: the caller owns
+ * the lock and does the purging.
+ */
+#ifndef MALLOC_DECAY_H
+#define	MALLOC_DECAY_H
+
+#include <sys/types.h>
+
+#include "compat.h"
+
+#define	DECAY_NSTEPS	200
+
+struct decay {
+	ssize_t		decay_ms;	/* settings the state was built for */
+	uint64_t	interval_ns;	/* epoch length */
+	uint64_t	epoch_ns;	/* start of the current epoch */
+	size_t		npages_prev;	/* cache size when the epoch began */
+	size_t		backlog[DECAY_NSTEPS];	/* pages added, oldest first */
+};
+
+void	decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns);
+/* Moves d to now; returns how many of the cache's npages may stay. */
+size_t	decay_limit(struct decay *d, uint64_t now_ns, size_t npages);
+/* Records the cache's size after purging down to the limit. */
+void	decay_purged(struct decay *d, size_t npages);
+/* When the limit next drops, or UINT64_MAX if it never will. */
+uint64_t decay_next_ns(const struct decay *d, size_t npages);
+
+#endif /* !MALLOC_DECAY_H */
