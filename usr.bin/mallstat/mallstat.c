@@ -593,7 +593,7 @@ print_name(const char *name)
 	} v;
 	static const size_t probe_sizes[] = { 8, 4, 1 };
 	size_t len, i;
-	int error;
+	int error = EINVAL;
 
 	switch (ctl_type_of(name)) {
 	case T_ACTION:
