@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "base.h"
+#include "background.h"
 #include "conf.h"
 #include "harden.h"
 #include "hooks.h"
@@ -119,6 +120,18 @@ arena_get(unsigned ind, bool create)
 }
 
 /* Extents -------------------------------------------------------------- */
+
+/* Accounts for ext's pages leaving the arena's mappings. */
+static void
+arena_unmapped(struct arena *arena, const struct extent *ext)
+{
+	uintptr_t lo = ALIGN_UP(ext->addr, HUGEPAGE);
+	uintptr_t hi = ALIGN_DOWN(ext->addr + ext->size, HUGEPAGE);
+
+	arena->mapped -= ext->size;
+	if (hi > lo && arena->mapped_superpage >= hi - lo)
+		arena->mapped_superpage -= hi - lo;
+}
 
 /* Cuts ext at size_a; returns the tail, or NULL if the hooks refuse. */
 static struct extent *
@@ -238,6 +251,8 @@ extent_grow(struct arena *arena, size_t size, size_t alignment)
 	ext->zeroed = zero;
 	ext->state = EXTENT_ACTIVE;
 	arena->mapped += gsize;
+	if (((uintptr_t)addr & (HUGEPAGE - 1)) == 0 && gsize % HUGEPAGE == 0)
+		arena->mapped_superpage += gsize;
 	if (opt.thp != THP_DEFAULT && arena->hooks == &hooks_default)
 		pages_set_thp(addr, gsize, opt.thp);
 	if (opt.retain && arena->grow_next < GROW_MAX &&
@@ -301,7 +316,7 @@ extent_purge_forced(struct arena *arena, struct extent *ext)
 		pmap_set_ends(ext->addr, ext->size, 0);
 		if (!hooks_dalloc(arena->hooks, (void *)ext->addr, ext->size,
 		    arena->ind)) {
-			arena->mapped -= ext->size;
+			arena_unmapped(arena, ext);
 			extent_desc_free(ext);
 			return;
 		}
@@ -335,15 +350,18 @@ static struct extent *
 decay_take(struct arena *arena, struct ecache *cache, size_t limit)
 {
 	struct extent *ext = cache->lru.head, *rest;
-	size_t excess = cache->npages - limit;
+	size_t excess = cache->npages - limit, cut;
 
 	if (ext == NULL)
 		return (NULL);
 	ecache_remove(cache, ext);
 	if (excess < DECAY_MIN_PURGE)
 		excess = DECAY_MIN_PURGE;
-	if ((ext->size >> LG_PAGE) > excess &&
-	    (rest = extent_split(arena, ext, excess << LG_PAGE)) != NULL) {
+	cut = excess << LG_PAGE;
+	/* Whole superpages go, so the rest's superpages stay intact. */
+	if (ext->size > HUGEPAGE)
+		cut = ALIGN_UP(ext->addr + cut, HUGEPAGE) - ext->addr;
+	if (cut < ext->size && (rest = extent_split(arena, ext, cut)) != NULL) {
 		pmap_set_ends(rest->addr, rest->size,
 		    pmap_entry_make(rest, SZ_FREE, false));
 		ecache_insert_oldest(cache, rest);
@@ -459,9 +477,13 @@ arena_decay(struct arena *arena, bool all)
 static void
 extent_dalloc_locked(struct arena *arena, struct extent *ext)
 {
+	bool was_empty = arena->dirty.npages == 0;
+
 	ecache_put(arena, &arena->dirty, ext);
 	if (arena->dirty_decay_ms == 0)
 		arena_decay_locked(arena, false);
+	else if (was_empty && arena->dirty_decay_ms > 0)
+		background_wake(arena);
 }
 
 /* Frees an extent that extent_alloc_locked handed out. */
@@ -968,7 +990,7 @@ ecache_destroy_all(struct arena *arena, struct ecache *cache)
 		pmap_set_ends(ext->addr, ext->size, 0);
 		hooks_destroy(arena->hooks, (void *)ext->addr, ext->size,
 		    arena->ind);
-		arena->mapped -= ext->size;
+		arena_unmapped(arena, ext);
 		extent_desc_free(ext);
 	}
 }

@@ -70,6 +70,8 @@ struct arena {
 	struct decay		dirty_decay, muzzy_decay;
 	size_t			grow_next;	/* next mapping size under retain */
 	size_t			mapped;		/* bytes obtained from hooks */
+	/* Of those, bytes in superpage-aligned, superpage-sized mappings. */
+	size_t			mapped_superpage;
 	size_t			allocated_large;
 	uint64_t		nmalloc_large, ndalloc_large;
 	struct decay_stats	decay_dirty, decay_muzzy;

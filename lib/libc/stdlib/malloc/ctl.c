@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "background.h"
 #include "base.h"
 #include "conf.h"
 #include "ctl.h"
@@ -394,6 +395,65 @@ thread_deallocatedp_ctl(const struct ctl_node *n, const struct ctl_req *r)
 	ctl_tsd();
 	p = &tsd_tls.deallocated;
 	return (RO_VALUE(r, p));
+}
+
+static int
+background_thread_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	bool oldval, newval;
+	int err;
+
+	(void)n;
+	oldval = newval = background_enabled();
+	if ((err = ctl_write(r, &newval, sizeof(newval))) != 0)
+		return (err);
+	if ((err = ctl_read(r, &oldval, sizeof(oldval))) != 0)
+		return (err);
+	if (r->newp != NULL && newval != oldval && background_set(newval))
+		return (EAGAIN);
+	return (0);
+}
+
+/* Takes effect when the threads next start (background_thread false, true). */
+static int
+max_background_threads_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	size_t oldval, newval;
+	int err;
+
+	(void)n;
+	oldval = newval = opt.max_background_threads;
+	if ((err = ctl_write(r, &newval, sizeof(newval))) != 0)
+		return (err);
+	if (r->newp != NULL && (newval == 0 || newval > 4096))
+		return (EINVAL);
+	if ((err = ctl_read(r, &oldval, sizeof(oldval))) != 0)
+		return (err);
+	if (r->newp != NULL && newval != oldval) {
+		opt.max_background_threads = (unsigned)newval;
+		if (background_enabled()) {
+			background_set(false);
+			background_set(true);
+		}
+	}
+	return (0);
+}
+
+static int
+stats_background_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	size_t nthreads;
+	uint64_t nruns, interval;
+	int err;
+
+	if ((err = ctl_readonly(r)) != 0)
+		return (err);
+	background_stats(&nthreads, &nruns, &interval);
+	if (strcmp(n->name, "num_threads") == 0)
+		return (ctl_read(r, &nthreads, sizeof(nthreads)));
+	if (strcmp(n->name, "num_runs") == 0)
+		return (ctl_read(r, &nruns, sizeof(nruns)));
+	return (ctl_read(r, &interval, sizeof(interval)));
 }
 
 static int
@@ -1328,6 +1388,7 @@ static const struct ctl_node stats_arenas_i_nodes[] = {
 	AS("pmuzzy", CTL_SIZE, pmuzzy),
 	AS("mapped", CTL_SIZE, mapped),
 	AS("retained", CTL_SIZE, retained),
+	AS("superpage_mapped", CTL_SIZE, superpage_mapped),
 	AS("base", CTL_SIZE, base),
 	AS("internal", CTL_SIZE, internal),
 	AS("resident", CTL_SIZE, resident),
@@ -1354,7 +1415,15 @@ static const struct ctl_node stats_mutexes_nodes[] = {
 	END
 };
 
+static const struct ctl_node stats_background_nodes[] = {
+	HANDLER("num_threads", CTL_SIZE, F_R, stats_background_ctl),
+	HANDLER("num_runs", CTL_U64, F_R, stats_background_ctl),
+	HANDLER("run_interval", CTL_U64, F_R, stats_background_ctl),
+	END
+};
+
 static const struct ctl_node stats_nodes[] = {
+	NAMED("background_thread", stats_background_nodes),
 	GS(allocated),
 	GS(active),
 	GS(metadata),
@@ -1395,6 +1464,10 @@ static const struct ctl_node experimental_nodes[] = {
 static const struct ctl_node root_nodes[] = {
 	LEAF("version", CTL_STR, SRC_PTR, &ctl_version, 0),
 	HANDLER("epoch", CTL_U64, F_R | F_W, epoch_ctl),
+	HANDLER("background_thread", CTL_BOOL, F_R | F_W,
+	    background_thread_ctl),
+	HANDLER("max_background_threads", CTL_SIZE, F_R | F_W,
+	    max_background_threads_ctl),
 	NAMED("config", config_nodes),
 	NAMED("opt", opt_nodes),
 	NAMED("thread", thread_nodes),

@@ -20,6 +20,7 @@ enum lock_rank {
 	RANK_TCACHES,		/* explicit tcaches, tsd list */
 	RANK_BIN,		/* an arena's bin */
 	RANK_EXTENTS,		/* an arena's extent caches and large stats */
+	RANK_BACKGROUND,	/* background threads' table and sleep state */
 	RANK_EDATA,		/* extent descriptor pool */
 	RANK_BASE,		/* metadata allocator */
 };

@@ -31,6 +31,7 @@
 #endif
 
 #include "arena.h"
+#include "background.h"
 #include "base.h"
 #include "conf.h"
 #include "ctl.h"
@@ -149,6 +150,8 @@ malloc_init_hard(void)
 	pthread_atfork(malloc_prefork, malloc_postfork_parent,
 	    malloc_postfork_child);
 	prof_boot_late();
+	if (opt.background_thread)
+		background_set(true);
 	if (opt.stats_print)
 		atexit(stats_print_atexit);
 	return (false);
@@ -239,6 +242,7 @@ static NOINLINE void
 slow_tick(struct tsd *tsd)
 {
 	arena_decay_tick(tsd->arena);
+	background_check();
 	statpage_tick();
 }
 
@@ -863,6 +867,7 @@ malloc_prefork(void)
 	prof_prefork();
 	tcache_prefork();
 	arenas_prefork();
+	background_prefork();
 	extent_desc_prefork();
 	base_prefork();
 }
@@ -874,6 +879,7 @@ malloc_postfork_parent(void)
 		return;
 	base_postfork_parent();
 	extent_desc_postfork_parent();
+	background_postfork_parent();
 	arenas_postfork_parent();
 	tcache_postfork_parent();
 	prof_postfork_parent();
@@ -887,6 +893,7 @@ malloc_postfork_child(void)
 		return;
 	base_postfork_child();
 	extent_desc_postfork_child();
+	background_postfork_child();
 	arenas_postfork_child();
 	tcache_postfork_child();
 	prof_postfork_child();

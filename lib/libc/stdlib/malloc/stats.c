@@ -155,6 +155,7 @@ arena_read(struct arena *arena, struct arena_snapshot *s)
 	s->muzzy_npurge = arena->decay_muzzy.npurge;
 	s->muzzy_nmadvise = arena->decay_muzzy.nmadvise;
 	s->muzzy_purged = arena->decay_muzzy.purged;
+	s->superpage_mapped = arena->mapped_superpage;
 	extents_read(&arena->dirty, s->extents);
 	extents_read(&arena->muzzy, s->extents);
 	extents_read(&arena->retained, s->extents);
@@ -180,6 +181,7 @@ arena_merge(struct arena_snapshot *dst, const struct arena_snapshot *src)
 	dst->pmuzzy += src->pmuzzy;
 	dst->mapped += src->mapped;
 	dst->retained += src->retained;
+	dst->superpage_mapped += src->superpage_mapped;
 	dst->resident += src->resident;
 	dst->dirty_npurge += src->dirty_npurge;
 	dst->dirty_nmadvise += src->dirty_nmadvise;

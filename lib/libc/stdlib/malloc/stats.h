@@ -85,6 +85,7 @@ struct arena_snapshot {
 	ssize_t		muzzy_decay_ms;
 	size_t		pactive, pdirty, pmuzzy;
 	size_t		mapped, retained, base, internal, resident;
+	size_t		superpage_mapped;	/* see arena.h */
 	uint64_t	dirty_npurge, dirty_nmadvise, dirty_purged;
 	uint64_t	muzzy_npurge, muzzy_nmadvise, muzzy_purged;
 	size_t		small_allocated;
