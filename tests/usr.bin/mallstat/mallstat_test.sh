@@ -26,14 +26,14 @@ require_program()
 }
 
 # Starts, in the background, a python3 that allocates about 1 MiB at a
-# time through malloc for $1 seconds on libmalloc; sets $worker to its pid
-# and waits until it has published its page.
+# time through malloc for $1 seconds on libmalloc, with MALLOC_CONF=$2;
+# sets $worker to its pid and waits until it has published its page.
 start_worker()
 {
 	require_program python3
 	so=$(libmalloc_so)
 	[ -f "${so}" ] || atf_fail "libmalloc.so.1 not found at ${so}"
-	LD_PRELOAD="${so}" python3 -c "
+	MALLOC_CONF="${2:-}" LD_PRELOAD="${so}" python3 -c "
 import time
 end = time.time() + $1
 while time.time() < end:
@@ -266,6 +266,26 @@ pid_heap_dump_request_is_answered_cleanup()
 	stop_worker
 }
 
+atf_test_case pid_heap_dump_request_writes_profile
+pid_heap_dump_request_writes_profile_head()
+{
+	atf_set "descr" "-H on a process running with prof:true prints the" \
+	    "name of the heap profile it wrote"
+}
+pid_heap_dump_request_writes_profile_body()
+{
+	require_mallstat
+	start_worker 20 "prof:true,prof_prefix:$(pwd)/prof"
+	atf_check -s exit:0 -o save:name -e empty mallstat -p "${worker}" -H
+	atf_check -o match:"^$(pwd)/prof\.${worker}\..*\.heap$" cat name
+	atf_check -o match:"^heap_v2/" head -n 1 "$(cat name)"
+	stop_worker
+}
+pid_heap_dump_request_writes_profile_cleanup()
+{
+	stop_worker
+}
+
 atf_test_case pid_of_exited_process
 pid_of_exited_process_head()
 {
@@ -350,6 +370,7 @@ atf_init_test_cases()
 	atf_add_test_case pid_prints_lines
 	atf_add_test_case pid_keeps_no_descriptor
 	atf_add_test_case pid_heap_dump_request_is_answered
+	atf_add_test_case pid_heap_dump_request_writes_profile
 	atf_add_test_case pid_of_exited_process
 	atf_add_test_case pid_not_on_the_allocator
 	atf_add_test_case pid_of_another_user_is_refused
