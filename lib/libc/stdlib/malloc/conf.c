@@ -72,6 +72,7 @@ static const struct conf_option conf_options[] = {
 	OPT_NUM(metadata_thp, CONF_METADATA_THP, 0, 0),
 	OPT_NUM(muzzy_decay_ms, CONF_SSIZE, -1, LLONG_MAX / 1000000),
 	OPT_NUM(narenas, CONF_UNSIGNED, 1, 4095),
+	OPT_BOOL(numa),
 	OPT_BOOL(prof),
 	OPT_BOOL(prof_accum),
 	OPT_BOOL(prof_active),
@@ -245,7 +246,7 @@ conf_parse(const char *s, const char *src)
 	}
 }
 
-static bool
+bool
 conf_issetid(void)
 {
 #ifdef __linux__

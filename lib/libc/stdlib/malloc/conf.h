@@ -27,6 +27,7 @@ struct malloc_opts {
 	bool		junk_alloc;
 	bool		junk_free;
 	bool		harden;
+	bool		numa;
 	bool		background_thread;
 	bool		prof;
 	bool		prof_active;
@@ -60,6 +61,8 @@ void	conf_boot(unsigned ncpus);
  * the entry point of the configuration fuzzer).
  */
 void	conf_parse(const char *s, const char *src);
+/* Whether the process is set-id (then the environment is ignored). */
+bool	conf_issetid(void);
 /* For mallctl: the table of options, by name. */
 struct conf_option;
 const struct conf_option *conf_lookup(const char *name, size_t len);

@@ -1211,6 +1211,7 @@ static const struct ctl_node opt_nodes[] = {
 	HANDLER("metadata_thp", CTL_STR, F_R, opt_metadata_thp_ctl),
 	LEAF("muzzy_decay_ms", CTL_SSIZE, SRC_PTR, &opt_muzzy_decay_ms_boot, 0),
 	OPT(narenas, CTL_UNSIGNED),
+	OPT_B(numa),
 	OPT_B(prof),
 	OPT_B(prof_accum),
 	OPT_B(prof_active),

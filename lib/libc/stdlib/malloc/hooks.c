@@ -5,6 +5,7 @@
  * the allocator's extent functions of the same arena.
  */
 #include "hooks.h"
+#include "numa.h"
 #include "pages.h"
 
 static void *
@@ -14,11 +15,14 @@ default_alloc(extent_hooks_t *h, void *hint, size_t size, size_t alignment,
 	void *p;
 
 	(void)h;
-	(void)arena_ind;
 	p = pages_map(hint, size, alignment < PAGE ? PAGE : alignment);
 	if (p != NULL) {
 		*zero = true;
 		*commit = true;
+		/* Automatic arenas serve their node under numa:true. */
+		if (arena_ind < numa_nnodes * numa_arenas_per_node)
+			pages_bind_node(p, size,
+			    arena_ind / numa_arenas_per_node);
 	}
 	return (p);
 }

@@ -36,6 +36,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "msg.h"
+#include "numa.h"
 #include "pages.h"
 #include "harden.h"
 #include "pmap.h"
@@ -136,6 +137,15 @@ malloc_init_hard(void)
 	    THP_DEFAULT);
 	tcache_boot();
 	narenas_auto = opt.narenas;
+	if (opt.numa) {
+		if (numa_boot(conf_issetid()) > 0) {
+			numa_arenas_per_node = narenas_auto / numa_nnodes;
+			if (numa_arenas_per_node == 0)
+				numa_arenas_per_node = 1;
+			narenas_auto = numa_nnodes * numa_arenas_per_node;
+		} else
+			msg_warn("numa:true, but no NUMA topology found");
+	}
 	narenas_total = narenas_auto;
 	if (arena_get(0, true) == NULL) {
 		init_busy = false;
@@ -242,6 +252,9 @@ static NOINLINE void
 slow_tick(struct tsd *tsd)
 {
 	arena_decay_tick(tsd->arena);
+	if (numa_nnodes > 0 && tsd->arena->ind < narenas_auto &&
+	    tsd->arena->ind / numa_arenas_per_node != numa_current_node())
+		tsd_set_arena(tsd, arena_get(tsd_numa_arena(), true));
 	background_check();
 	statpage_tick();
 }

@@ -7,6 +7,10 @@
  * FreeBSD: MAP_ALIGNED_SUPER for superpage-sized mappings, MAP_EXCL.
  */
 #include <sys/mman.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <errno.h>
 
 #include "pages.h"
@@ -163,4 +167,21 @@ pages_unguard(void *addr, size_t size)
 
 	mprotect(addr, size, PROT_READ | PROT_WRITE);
 	errno = saved;
+}
+
+void
+pages_bind_node(void *addr, size_t size, unsigned node)
+{
+#if defined(__linux__) && defined(SYS_mbind)
+	unsigned long mask = 1UL << (node % (8 * sizeof(unsigned long)));
+	int saved = errno;
+
+	/* MPOL_PREFERRED (1): the node's memory first, others when full. */
+	syscall(SYS_mbind, addr, size, 1, &mask, 8 * sizeof(mask) + 1, 0);
+	errno = saved;
+#else
+	(void)addr;
+	(void)size;
+	(void)node;
+#endif
 }

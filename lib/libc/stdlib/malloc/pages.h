@@ -20,6 +20,8 @@ bool	 pages_purge_forced(void *addr, size_t size);
 bool	 pages_commit(void *addr, size_t size);
 bool	 pages_decommit(void *addr, size_t size);
 void	 pages_set_thp(void *addr, size_t size, enum thp_mode mode);
+/* Prefers node for the pages' backing memory (numa:true); best effort. */
+void	 pages_bind_node(void *addr, size_t size, unsigned node);
 /* Guard pages (harden:true): no access at all, and back. */
 void	 pages_guard(void *addr, size_t size);
 void	 pages_unguard(void *addr, size_t size);

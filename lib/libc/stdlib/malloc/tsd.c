@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "numa.h"
 #include "prof.h"
 #include "tsd.h"
 
@@ -37,6 +38,15 @@ void
 tsd_boot_global(void)
 {
 	pthread_key_create(&tsd_key, tsd_destructor);
+}
+
+unsigned
+tsd_numa_arena(void)
+{
+	unsigned rr = __atomic_fetch_add(&next_arena, 1, __ATOMIC_RELAXED);
+
+	return (numa_current_node() * numa_arenas_per_node +
+	    rr % numa_arenas_per_node);
 }
 
 void
@@ -88,8 +98,11 @@ tsd_boot(struct tsd *tsd)
 	if (tsd->state != TSD_UNINIT)
 		return (true);
 	tsd->state = TSD_BOOTING;
-	ind = __atomic_fetch_add(&next_arena, 1, __ATOMIC_RELAXED) %
-	    narenas_auto;
+	if (numa_nnodes > 0)
+		ind = tsd_numa_arena();
+	else
+		ind = __atomic_fetch_add(&next_arena, 1, __ATOMIC_RELAXED) %
+		    narenas_auto;
 	arena = arena_get(ind, true);
 	if (arena == NULL)
 		arena = arena_get(0, false);

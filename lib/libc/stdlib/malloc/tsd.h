@@ -42,6 +42,8 @@ void	malloc_thread_cleanup(struct tsd *tsd);
 bool	tsd_boot(struct tsd *tsd);
 void	tsd_boot_global(void);
 void	tsd_set_arena(struct tsd *tsd, struct arena *arena);
+/* numa:true: an arena of the node the thread runs on, round-robin. */
+unsigned tsd_numa_arena(void);
 void	tsd_set_tcache_enabled(struct tsd *tsd, bool enabled);
 /*
  * Periodic work (decay, the published statistics) runs once per
