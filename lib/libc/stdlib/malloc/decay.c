@@ -53,27 +53,26 @@ size_t
 decay_limit(struct decay *d, uint64_t now_ns, size_t npages)
 {
 	uint64_t nadvance;
-	size_t added;
 
 	if (d->decay_ms == 0)
 		return (0);
 	if (d->decay_ms < 0)
 		return (SIZE_MAX);
-	added = npages > d->npages_prev ? npages - d->npages_prev : 0;
-	if (now_ns < d->epoch_ns + d->interval_ns)
-		/* Pages freed during this epoch all stay until it ends. */
-		return (backlog_limit(d) + added);
-	nadvance = (now_ns - d->epoch_ns) / d->interval_ns;
-	d->epoch_ns += nadvance * d->interval_ns;
-	if (nadvance >= DECAY_NSTEPS)
-		memset(d->backlog, 0, sizeof(d->backlog));
-	else {
-		memmove(d->backlog, d->backlog + nadvance,
-		    (DECAY_NSTEPS - nadvance) * sizeof(d->backlog[0]));
-		memset(d->backlog + DECAY_NSTEPS - nadvance, 0,
-		    nadvance * sizeof(d->backlog[0]));
+	if (now_ns >= d->epoch_ns + d->interval_ns) {
+		nadvance = (now_ns - d->epoch_ns) / d->interval_ns;
+		d->epoch_ns += nadvance * d->interval_ns;
+		if (nadvance >= DECAY_NSTEPS)
+			memset(d->backlog, 0, sizeof(d->backlog));
+		else {
+			memmove(d->backlog, d->backlog + nadvance,
+			    (DECAY_NSTEPS - nadvance) * sizeof(d->backlog[0]));
+			memset(d->backlog + DECAY_NSTEPS - nadvance, 0,
+			    nadvance * sizeof(d->backlog[0]));
+		}
 	}
-	d->backlog[DECAY_NSTEPS - 1] = added;
+	/* Pages freed since the last call count in the current epoch. */
+	if (npages > d->npages_prev)
+		d->backlog[DECAY_NSTEPS - 1] += npages - d->npages_prev;
 	d->npages_prev = npages;
 	return (backlog_limit(d));
 }

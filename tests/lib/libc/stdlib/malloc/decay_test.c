@@ -901,9 +901,6 @@ ATF_TC_BODY(decay_keeps_pages_freed_between_ticks, tc)
 	if (now_s() - start > 1.0)
 		atf_tc_skip("machine too slow: the frees took %.1f s",
 		    now_s() - start);
-	atf_tc_expect_fail("decay.c: decay_limit protects only the pages "
-	    "added since the previous pass of the current epoch; "
-	    "decay_purged then forgets the rest, which the next pass purges");
 	ATF_CHECK_MSG(pdirty >= ARENA_NBLOCKS * BLOCK / 4096 * 9 / 10,
 	    "pdirty %zu of %zu pages freed", pdirty,
 	    ARENA_NBLOCKS * BLOCK / 4096);
