@@ -1,6 +1,6 @@
 # Makefile: top of the tree; targets as in FreeBSD's src/Makefile.
 #
-#   buildworld	(default) build lib, usr.bin and tests
+#   buildworld	(default) build lib, usr.bin, share and tests
 #   installworld	install them under ${DESTDIR} (default: /)
 #   test		buildworld, installworld into ${STAGE}, run kyua there;
 #			the last line printed is "N passed, N failed"
@@ -17,7 +17,7 @@
 
 .MAIN: buildworld
 
-SUBDIR=		lib usr.bin tests
+SUBDIR=		lib usr.bin share tests
 
 .include <bsd.own.mk>
 
