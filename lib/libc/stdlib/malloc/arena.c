@@ -239,6 +239,21 @@ extent_grow(struct arena *arena, size_t size, size_t alignment)
 	}
 	if (addr == NULL)
 		return (NULL);
+	/* A hook that ignores the alignment would break every extent after. */
+	if (((uintptr_t)addr & (galign - 1)) != 0) {
+		msg_warn("extent hook alloc returned %p, not aligned to %zu",
+		    addr, galign);
+		hooks_dalloc(arena->hooks, addr, gsize, arena->ind);
+		return (NULL);
+	}
+	/*
+	 * Extents are used as soon as they are cached, so what a hook hands
+	 * out uncommitted is committed now; if that fails it goes back.
+	 */
+	if (!commit && hooks_commit(arena->hooks, addr, gsize, arena->ind)) {
+		hooks_dalloc(arena->hooks, addr, gsize, arena->ind);
+		return (NULL);
+	}
 	ext = extent_desc_alloc();
 	if (ext == NULL) {
 		hooks_dalloc(arena->hooks, addr, gsize, arena->ind);
@@ -392,9 +407,13 @@ arena_decay_locked(struct arena *arena, bool all)
 		arena->decay_dirty.nmadvise++;
 		arena->decay_dirty.purged += ext->size >> LG_PAGE;
 		if (lazy && !hooks_purge_lazy(arena->hooks, (void *)ext->addr,
-		    ext->size, arena->ind))
+		    ext->size, arena->ind)) {
+			if (arena->muzzy_decay.decay_ms ==
+			    arena->muzzy_decay_ms)
+				decay_note(&arena->muzzy_decay, now,
+				    arena->muzzy.npages);
 			ecache_put(arena, &arena->muzzy, ext);
-		else
+		} else
 			extent_purge_forced(arena, ext);
 	}
 	decay_purged(&arena->dirty_decay, arena->dirty.npages);
@@ -479,6 +498,10 @@ extent_dalloc_locked(struct arena *arena, struct extent *ext)
 {
 	bool was_empty = arena->dirty.npages == 0;
 
+	if (arena->dirty_decay_ms > 0 &&
+	    arena->dirty_decay.decay_ms == arena->dirty_decay_ms)
+		decay_note(&arena->dirty_decay, clock_ns(),
+		    arena->dirty.npages);
 	ecache_put(arena, &arena->dirty, ext);
 	if (arena->dirty_decay_ms == 0)
 		arena_decay_locked(arena, false);

@@ -2,6 +2,14 @@
  * Smoothstep decay, in fixed point.  h[i] weighs the pages freed in epoch
  * i of the window (0 oldest): smoothstep((i + 1) / NSTEPS) scaled by
  * 2^DECAY_BFP, computed once.
+ *
+ * Accounting, as jemalloc's: nunpurged is the cache size when the current
+ * epoch began (lowered by purges); the epoch's growth is the cache size
+ * above it.  When epochs end, the growth is dated to the epoch that just
+ * closed, so churn (pages taken for reuse and freed again) is not counted
+ * twice, and pages freed just before a long idle spell are old when the
+ * next pass comes.  Callers note the size before pages enter the cache, so
+ * epochs advance at the moment of a free.
  */
 #include <string.h>
 
@@ -39,48 +47,59 @@ decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns)
 }
 
 static size_t
-backlog_limit(const struct decay *d)
+growth(const struct decay *d, size_t npages)
 {
-	uint64_t sum = 0;
-	unsigned i;
+	return (npages > d->nunpurged ? npages - d->nunpurged : 0);
+}
 
-	for (i = 0; i < DECAY_NSTEPS; i++)
-		sum += (uint64_t)d->backlog[i] * h_steps[i];
-	return ((size_t)(sum >> DECAY_BFP));
+void
+decay_note(struct decay *d, uint64_t now_ns, size_t npages)
+{
+	uint64_t nadvance;
+
+	d->npages_seen = npages;
+	if (d->decay_ms <= 0 || now_ns < d->epoch_ns + d->interval_ns)
+		return;
+	nadvance = (now_ns - d->epoch_ns) / d->interval_ns;
+	d->epoch_ns += nadvance * d->interval_ns;
+	if (nadvance >= DECAY_NSTEPS) {
+		/* The closed epoch is older than the window: weight 0. */
+		memset(d->backlog, 0, sizeof(d->backlog));
+	} else {
+		memmove(d->backlog, d->backlog + nadvance,
+		    (DECAY_NSTEPS - nadvance) * sizeof(d->backlog[0]));
+		memset(d->backlog + DECAY_NSTEPS - nadvance, 0,
+		    nadvance * sizeof(d->backlog[0]));
+		d->backlog[DECAY_NSTEPS - nadvance] += growth(d, npages);
+	}
+	d->nunpurged = npages;
 }
 
 size_t
 decay_limit(struct decay *d, uint64_t now_ns, size_t npages)
 {
-	uint64_t nadvance;
+	uint64_t sum = 0;
+	unsigned i;
 
 	if (d->decay_ms == 0)
 		return (0);
 	if (d->decay_ms < 0)
 		return (SIZE_MAX);
-	if (now_ns >= d->epoch_ns + d->interval_ns) {
-		nadvance = (now_ns - d->epoch_ns) / d->interval_ns;
-		d->epoch_ns += nadvance * d->interval_ns;
-		if (nadvance >= DECAY_NSTEPS)
-			memset(d->backlog, 0, sizeof(d->backlog));
-		else {
-			memmove(d->backlog, d->backlog + nadvance,
-			    (DECAY_NSTEPS - nadvance) * sizeof(d->backlog[0]));
-			memset(d->backlog + DECAY_NSTEPS - nadvance, 0,
-			    nadvance * sizeof(d->backlog[0]));
-		}
-	}
-	/* Pages freed since the last call count in the current epoch. */
-	if (npages > d->npages_prev)
-		d->backlog[DECAY_NSTEPS - 1] += npages - d->npages_prev;
-	d->npages_prev = npages;
-	return (backlog_limit(d));
+	decay_note(d, now_ns, npages);
+	for (i = 0; i < DECAY_NSTEPS; i++)
+		sum += (uint64_t)d->backlog[i] * h_steps[i];
+	/* What the current epoch added stays whole until it ends. */
+	return ((size_t)(sum >> DECAY_BFP) + growth(d, npages));
 }
 
 void
 decay_purged(struct decay *d, size_t npages)
 {
-	d->npages_prev = npages;
+	size_t purged = d->npages_seen > npages ? d->npages_seen - npages : 0;
+
+	/* Purges take the oldest pages: the current epoch's growth stays. */
+	d->nunpurged = purged < d->nunpurged ? d->nunpurged - purged : 0;
+	d->npages_seen = npages;
 }
 
 uint64_t

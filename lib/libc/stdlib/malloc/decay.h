@@ -20,14 +20,20 @@ struct decay {
 	ssize_t		decay_ms;	/* settings the state was built for */
 	uint64_t	interval_ns;	/* epoch length */
 	uint64_t	epoch_ns;	/* start of the current epoch */
-	size_t		npages_prev;	/* cache size when the epoch began */
+	size_t		nunpurged;	/* cache size the epoch's growth is over */
+	size_t		npages_seen;	/* cache size at the last call */
 	size_t		backlog[DECAY_NSTEPS];	/* pages added, oldest first */
 };
 
 void	decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns);
+/*
+ * Moves d to now, given the cache's size; called before pages enter the
+ * cache, so that they are dated to the epoch they arrive in.
+ */
+void	decay_note(struct decay *d, uint64_t now_ns, size_t npages);
 /* Moves d to now; returns how many of the cache's npages may stay. */
 size_t	decay_limit(struct decay *d, uint64_t now_ns, size_t npages);
-/* Records the cache's size after purging down to the limit. */
+/* Records the cache's size after purging (the oldest pages) since decay_limit. */
 void	decay_purged(struct decay *d, size_t npages);
 /* When the limit next drops, or UINT64_MAX if it never will. */
 uint64_t decay_next_ns(const struct decay *d, size_t npages);

@@ -162,6 +162,16 @@ hooks_destroy(extent_hooks_t *h, void *addr, size_t size, unsigned arena_ind)
 }
 
 bool
+hooks_commit(extent_hooks_t *h, void *addr, size_t size, unsigned arena_ind)
+{
+	if (h == &hooks_default)
+		return (false);
+	if (h->commit == NULL)
+		return (true);
+	return (h->commit(h, addr, size, 0, size, arena_ind));
+}
+
+bool
 hooks_purge_lazy(extent_hooks_t *h, void *addr, size_t size,
     unsigned arena_ind)
 {
