@@ -33,7 +33,7 @@ test: .PHONY
 	@${MAKE} -C ${.CURDIR} buildworld
 	@rm -rf ${STAGE}
 	@${MAKE} -C ${.CURDIR} installworld DESTDIR=${STAGE}
-	@sh ${.CURDIR}/tools/test/run-kyua.sh ${STAGE} ${TESTRESULTS}
+	@sh ${.CURDIR}/tests/run-kyua.sh ${STAGE} ${TESTRESULTS}
 
 bench: .PHONY buildworld
 .if exists(${.CURDIR}/tests/benchmarks/Makefile)
