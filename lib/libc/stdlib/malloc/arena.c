@@ -162,7 +162,8 @@ static struct extent *
 extent_neighbor(struct arena *arena, struct ecache *cache,
     struct extent *ext, bool left)
 {
-	uintptr_t entry, probe;
+	struct pmap_entry entry;
+	uintptr_t probe;
 	struct extent *nb;
 
 	if (left) {
@@ -172,7 +173,7 @@ extent_neighbor(struct arena *arena, struct ecache *cache,
 	} else
 		probe = ext->addr + ext->size;
 	entry = pmap_lookup((void *)probe);
-	if (entry == 0 || pmap_entry_szind(entry) != SZ_FREE)
+	if (entry.ext == NULL || pmap_entry_szind(entry) != SZ_FREE)
 		return (NULL);
 	nb = pmap_entry_extent(entry);
 	if (nb->arena != arena || nb->state != cache->state)
@@ -204,8 +205,8 @@ ecache_put(struct arena *arena, struct ecache *cache, struct extent *ext)
 		    (void *)nb->addr, nb->size, arena->ind))
 			continue;
 		ecache_remove(cache, nb);
-		pmap_set_ends(nb->addr, nb->size, 0);
-		pmap_set_ends(ext->addr, ext->size, 0);
+		pmap_set_ends(nb->addr, nb->size, PMAP_NONE);
+		pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
 		if (side == 0)
 			ext->addr = nb->addr;
 		ext->size += nb->size;
@@ -328,7 +329,7 @@ static void
 extent_purge_forced(struct arena *arena, struct extent *ext)
 {
 	if (!opt.retain) {
-		pmap_set_ends(ext->addr, ext->size, 0);
+		pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
 		if (!hooks_dalloc(arena->hooks, (void *)ext->addr, ext->size,
 		    arena->ind)) {
 			arena_unmapped(arena, ext);
@@ -559,7 +560,7 @@ slab_create(struct arena *arena, unsigned ind)
 static void
 slab_destroy(struct arena *arena, struct extent *slab)
 {
-	pmap_set_range(slab->addr, slab->size >> LG_PAGE, 0);
+	pmap_set_range(slab->addr, slab->size >> LG_PAGE, PMAP_NONE);
 	mlock_lock(&arena->extent_lock);
 	extent_release_locked(arena, slab);
 	mlock_unlock(&arena->extent_lock);
@@ -858,7 +859,7 @@ arena_large_resize(struct extent *ext, unsigned new_ind, bool zero)
 			tail = extent_split(arena, ext, new_size);
 			if (tail == NULL)
 				goto fail;
-			pmap_set_range(ext->addr + new_size, 1, 0);
+			pmap_set_range(ext->addr + new_size, 1, PMAP_NONE);
 			extent_dalloc_locked(arena, tail);
 		}
 		goto done;
@@ -870,8 +871,8 @@ arena_large_resize(struct extent *ext, unsigned new_ind, bool zero)
 	    (void *)nb->addr, nb->size, arena->ind))
 		goto fail;
 	ecache_remove(caches[nb->state - EXTENT_DIRTY], nb);
-	pmap_set_ends(nb->addr, nb->size, 0);
-	pmap_set_ends(ext->addr, ext->size, 0);
+	pmap_set_ends(nb->addr, nb->size, PMAP_NONE);
+	pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
 	nb_zeroed = nb->zeroed;
 	ext->size += nb->size;
 	extent_desc_free(nb);
@@ -982,7 +983,7 @@ arena_reset(struct arena *arena)
 	mlock_lock(&arena->extent_lock);
 	while ((ext = arena->active.head) != NULL) {
 		if (ext->slab)
-			pmap_set_range(ext->addr, ext->size >> LG_PAGE, 0);
+			pmap_set_range(ext->addr, ext->size >> LG_PAGE, PMAP_NONE);
 		extent_release_locked(arena, ext);
 	}
 	for (i = 0; i < SC_NBINS; i++) {
@@ -1010,7 +1011,7 @@ ecache_destroy_all(struct arena *arena, struct ecache *cache)
 
 	while ((ext = cache->lru.head) != NULL) {
 		ecache_remove(cache, ext);
-		pmap_set_ends(ext->addr, ext->size, 0);
+		pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
 		hooks_destroy(arena->hooks, (void *)ext->addr, ext->size,
 		    arena->ind);
 		arena_unmapped(arena, ext);

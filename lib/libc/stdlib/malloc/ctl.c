@@ -1089,15 +1089,15 @@ static int
 arenas_lookup_ctl(const struct ctl_node *n, const struct ctl_req *r)
 {
 	void *ptr = NULL;
-	uintptr_t entry;
+	struct pmap_entry entry;
 	unsigned ind;
 	int err;
 
 	(void)n;
 	if ((err = ctl_write(r, &ptr, sizeof(ptr))) != 0)
 		return (err);
-	entry = ptr != NULL ? pmap_lookup(ptr) : 0;
-	if (entry == 0 || pmap_entry_szind(entry) == SZ_FREE)
+	entry = ptr != NULL ? pmap_lookup(ptr) : PMAP_NONE;
+	if (entry.ext == NULL || pmap_entry_szind(entry) == SZ_FREE)
 		return (EINVAL);
 	ind = pmap_entry_extent(entry)->arena->ind;
 	return (ctl_read(r, &ind, sizeof(ind)));

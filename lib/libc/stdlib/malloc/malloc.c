@@ -194,15 +194,17 @@ oom(const char *fn, size_t size)
 static COLD __attribute__((noreturn)) void
 invalid_pointer(const void *ptr, const char *fn)
 {
-	uintptr_t p = ALIGN_DOWN((uintptr_t)ptr, PAGE), entry = 0;
+	uintptr_t p = ALIGN_DOWN((uintptr_t)ptr, PAGE);
+	struct pmap_entry entry = PMAP_NONE;
 	struct extent *ext;
 	size_t i;
 
-	for (i = 0; i < ((size_t)1 << 24) && p >= PAGE && entry == 0; i++) {
+	for (i = 0; i < ((size_t)1 << 24) && p >= PAGE && entry.ext == NULL;
+	    i++) {
 		p -= PAGE;
 		entry = pmap_lookup((void *)p);
 	}
-	if (entry != 0 && pmap_entry_szind(entry) != SZ_FREE) {
+	if (entry.ext != NULL && pmap_entry_szind(entry) != SZ_FREE) {
 		ext = pmap_entry_extent(entry);
 		if ((uintptr_t)ptr > ext->addr &&
 		    (uintptr_t)ptr < ext->addr + ext->size)
@@ -218,12 +220,12 @@ invalid_pointer(const void *ptr, const char *fn)
  * points inside a block, or whose block is already free.
  */
 static struct extent *
-validate(const void *ptr, uintptr_t entry, const char *fn)
+validate(const void *ptr, struct pmap_entry entry, const char *fn)
 {
 	struct extent *ext;
 	unsigned ind;
 
-	if (unlikely(entry == 0))
+	if (unlikely(entry.ext == NULL))
 		invalid_pointer(ptr, fn);
 	ext = pmap_entry_extent(entry);
 	ind = pmap_entry_szind(entry);
@@ -232,7 +234,7 @@ validate(const void *ptr, uintptr_t entry, const char *fn)
 			msg_fatal("%s(): double free of %p", fn, ptr);
 		invalid_pointer(ptr, fn);
 	}
-	if (entry & PMAP_SLAB) {
+	if (pmap_entry_is_slab(entry)) {
 		if (unlikely(sz_region_index(&bin_infos[ind], (uintptr_t)ptr -
 		    ext->addr) >= bin_infos[ind].nregs))
 			msg_fatal("%s(): invalid pointer %p (inside a block)",
@@ -444,12 +446,12 @@ calloc(size_t n, size_t size)
  * The block is a region start or a large extent's first byte.
  */
 static void
-idalloc(struct tcache *tcache, void *ptr, uintptr_t entry, struct extent *ext,
-    unsigned ind, const char *fn)
+idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
+    struct extent *ext, unsigned ind, const char *fn)
 {
 	struct tcache_bin *bin;
 
-	if (!(entry & PMAP_SLAB) && ext->prof_tctx != NULL) {
+	if (!pmap_entry_is_slab(entry) && ext->prof_tctx != NULL) {
 		prof_sample_free(ext->prof_tctx, ptr, sz_index2size(ind));
 		ext->prof_tctx = NULL;
 		arena_large_dalloc(ext);
@@ -469,8 +471,8 @@ idalloc(struct tcache *tcache, void *ptr, uintptr_t entry, struct extent *ext,
  * the block into the chosen cache or back into its arena.
  */
 static void
-ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
-    const char *fn)
+ifree(void *ptr, struct pmap_entry entry, size_t size, size_t alignment,
+    int tc, const char *fn)
 {
 	struct tsd *tsd = &tsd_tls;
 	struct tcache *tcache = NULL;
@@ -504,7 +506,8 @@ ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
 		tcache = ctl_tcache_get((unsigned)tc);
 	if (opt.junk_free || opt.harden)
 		memset(ptr, JUNK_FREE, usize);
-	if (opt.harden && (entry & PMAP_SLAB) && tsd->state == TSD_NOMINAL) {
+	if (opt.harden && pmap_entry_is_slab(entry) &&
+	    tsd->state == TSD_NOMINAL) {
 		/* The block waits; an older one leaves in its place. */
 		*(uintptr_t *)ptr = free_key;
 		ptr = harden_quarantine(tsd, ptr, usize);
@@ -522,7 +525,7 @@ ifree(void *ptr, uintptr_t entry, size_t size, size_t alignment, int tc,
 void
 malloc_thread_cleanup(struct tsd *tsd)
 {
-	uintptr_t entry;
+	struct pmap_entry entry;
 	void *ptr;
 
 	while ((ptr = harden_quarantine_drain(tsd)) != NULL) {
@@ -533,14 +536,15 @@ malloc_thread_cleanup(struct tsd *tsd)
 }
 
 static NOINLINE void
-free_slow(void *ptr, uintptr_t entry)
+free_slow(void *ptr)
 {
-	ifree(ptr, entry, 0, 0, TC_AUTO, "free");
+	ifree(ptr, pmap_lookup(ptr), 0, 0, TC_AUTO, "free");
 }
 
 /*
  * The free fast path: a region start of a slab whose class is cached, not
- * carrying the free key, into a bin with room.
+ * carrying the free key, into a bin with room.  It reads one pointer-map
+ * word, which holds the slab's base and class: no extent descriptor.
  */
 EXPORT void
 free(void *ptr)
@@ -548,21 +552,19 @@ free(void *ptr)
 	struct tsd *tsd = &tsd_tls;
 	const struct bin_info *bi;
 	struct tcache_bin *bin;
-	struct extent *slab;
-	uintptr_t entry;
+	uintptr_t bits;
 	unsigned ind;
 	void **top;
 
-	entry = pmap_lookup(ptr);
-	if (likely(entry & PMAP_SLAB)) {
-		ind = pmap_entry_szind(entry);
-		slab = pmap_entry_extent(entry);
+	bits = pmap_lookup_bits(ptr);
+	if (likely(bits & PMAP_SLAB)) {
+		ind = (unsigned)(bits & PMAP_SZIND_MASK);
 		bi = &bin_infos[ind];
 		bin = &tsd->tcache.bins[ind];
 		top = bin->top;
-		if (likely(sz_region_index(bi, (uintptr_t)ptr - slab->addr) <
-		    bi->nregs && *(uintptr_t *)ptr != free_key &&
-		    top < bin->high)) {
+		if (likely(sz_region_index(bi, (uintptr_t)ptr -
+		    (bits & ~PAGE_MASK)) < bi->nregs &&
+		    *(uintptr_t *)ptr != free_key && top < bin->high)) {
 			*(uintptr_t *)ptr = free_key;
 			*top = ptr;
 			bin->top = top + 1;
@@ -570,7 +572,7 @@ free(void *ptr)
 			return;
 		}
 	}
-	free_slow(ptr, entry);
+	free_slow(ptr);
 }
 
 EXPORT void

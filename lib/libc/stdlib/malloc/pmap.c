@@ -8,20 +8,20 @@
 #include "pmap.h"
 
 uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
-uintptr_t	pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
+struct pmap_entry pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
 
-static uintptr_t *
+static struct pmap_entry *
 pmap_leaf(uintptr_t addr)
 {
 	uintptr_t *slot, off, expected;
-	uintptr_t *leaf;
+	struct pmap_entry *leaf;
 
 	slot = &pmap_root[(addr >> (LG_PAGE + PMAP_LG_LEAF)) &
 	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)];
 	off = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	if (off != 0)
-		return ((uintptr_t *)((char *)pmap_zero_leaf + off));
-	leaf = base_alloc(sizeof(uintptr_t) << PMAP_LG_LEAF, PAGE);
+		return ((struct pmap_entry *)((char *)pmap_zero_leaf + off));
+	leaf = base_alloc(sizeof(struct pmap_entry) << PMAP_LG_LEAF, PAGE);
 	if (leaf == NULL)
 		return (NULL);
 	off = (uintptr_t)leaf - (uintptr_t)pmap_zero_leaf;
@@ -30,13 +30,14 @@ pmap_leaf(uintptr_t addr)
 	if (!__atomic_compare_exchange_n(slot, &expected, off, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		off = expected;
-	return ((uintptr_t *)((char *)pmap_zero_leaf + off));
+	return ((struct pmap_entry *)((char *)pmap_zero_leaf + off));
 }
 
 bool
-pmap_set_range(uintptr_t addr, size_t npages, uintptr_t entry)
+pmap_set_range(uintptr_t addr, size_t npages, struct pmap_entry e)
 {
-	uintptr_t *leaf = NULL, page;
+	struct pmap_entry *leaf = NULL;
+	uintptr_t page;
 	size_t i;
 
 	for (i = 0; i < npages; i++, addr += PAGE) {
@@ -46,17 +47,18 @@ pmap_set_range(uintptr_t addr, size_t npages, uintptr_t entry)
 			if (leaf == NULL)
 				return (true);
 		}
-		__atomic_store_n(&leaf[page], entry, __ATOMIC_RELEASE);
+		__atomic_store_n(&leaf[page].ext, e.ext, __ATOMIC_RELAXED);
+		__atomic_store_n(&leaf[page].bits, e.bits, __ATOMIC_RELEASE);
 	}
 	return (false);
 }
 
 bool
-pmap_set_ends(uintptr_t addr, size_t size, uintptr_t entry)
+pmap_set_ends(uintptr_t addr, size_t size, struct pmap_entry e)
 {
-	if (pmap_set_range(addr, 1, entry))
+	if (pmap_set_range(addr, 1, e))
 		return (true);
-	if (size > PAGE && pmap_set_range(addr + size - PAGE, 1, entry))
+	if (size > PAGE && pmap_set_range(addr + size - PAGE, 1, e))
 		return (true);
 	return (false);
 }

@@ -4,10 +4,13 @@
  * lock (entries are written with release stores while the owner's lock is
  * held and read with relaxed loads).
  *
- * Entry layout (0 means "not ours"):
- *	bit 0		the page belongs to a slab
- *	bits 6..47	the struct extent pointer (descriptors are 64-aligned)
- *	bits 48..55	size class index, or SZ_FREE for a free extent
+ * An entry is two words.  The first is all free()'s fast path reads:
+ *	bits 0..7	size class index (SZ_FREE for a free extent)
+ *	bit 8		the page belongs to a slab
+ *	bits 12..47	the extent's first byte (for a slab: the slab's base,
+ *			so a region's offset needs no further load)
+ * The second is the struct extent pointer, NULL when the page is not ours.
+ * Writers store the extent before the bits; readers load the bits first.
  *
  * Every page of a slab is mapped (interior pointers are looked up on free);
  * active large extents and free extents map their first and last pages,
@@ -20,11 +23,18 @@
 
 #define	PMAP_LG_LEAF	18
 #define	PMAP_LG_ROOT	(48 - LG_PAGE - PMAP_LG_LEAF)
-#define	PMAP_SLAB	((uintptr_t)1)
-#define	PMAP_EXT_MASK	((((uintptr_t)1 << 48) - 1) & ~(uintptr_t)63)
+#define	PMAP_SLAB	((uintptr_t)0x100)
+#define	PMAP_SZIND_MASK	((uintptr_t)0xff)
 #define	SZ_FREE		255u
 
 struct extent;
+
+struct pmap_entry {
+	uintptr_t	bits;
+	struct extent	*ext;
+};
+
+#define	PMAP_NONE	((struct pmap_entry){ 0, NULL })
 
 /*
  * Root slots hold a leaf's address minus pmap_zero_leaf's, so that the
@@ -32,42 +42,74 @@ struct extent;
  * needs no NULL test, and the zero leaf's pages are never written.
  */
 extern HIDDEN uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
-extern HIDDEN uintptr_t	pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
+extern HIDDEN struct pmap_entry pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
 
-ALWAYS_INLINE uintptr_t
-pmap_lookup(const void *ptr)
+/* The leaf slot of ptr's page (the zero leaf's for an unmapped region). */
+ALWAYS_INLINE struct pmap_entry *
+pmap_slot(const void *ptr)
 {
-	uintptr_t p = (uintptr_t)ptr, *leaf;
+	uintptr_t p = (uintptr_t)ptr;
+	struct pmap_entry *leaf;
 
-	leaf = (uintptr_t *)((char *)pmap_zero_leaf +
+	leaf = (struct pmap_entry *)((char *)pmap_zero_leaf +
 	    pmap_root[(p >> (LG_PAGE + PMAP_LG_LEAF)) &
 	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)]);
-	return (__atomic_load_n(&leaf[(p >> LG_PAGE) &
-	    (((uintptr_t)1 << PMAP_LG_LEAF) - 1)], __ATOMIC_RELAXED));
+	return (&leaf[(p >> LG_PAGE) & (((uintptr_t)1 << PMAP_LG_LEAF) - 1)]);
+}
+
+/* The first word only: what free()'s fast path needs. */
+ALWAYS_INLINE uintptr_t
+pmap_lookup_bits(const void *ptr)
+{
+	return (__atomic_load_n(&pmap_slot(ptr)->bits, __ATOMIC_ACQUIRE));
+}
+
+ALWAYS_INLINE struct pmap_entry
+pmap_lookup(const void *ptr)
+{
+	struct pmap_entry *slot = pmap_slot(ptr), e;
+
+	e.bits = __atomic_load_n(&slot->bits, __ATOMIC_ACQUIRE);
+	e.ext = __atomic_load_n(&slot->ext, __ATOMIC_RELAXED);
+	return (e);
 }
 
 ALWAYS_INLINE struct extent *
-pmap_entry_extent(uintptr_t entry)
+pmap_entry_extent(struct pmap_entry e)
 {
-	return ((struct extent *)(entry & PMAP_EXT_MASK));
+	return (e.ext);
 }
 
 ALWAYS_INLINE unsigned
-pmap_entry_szind(uintptr_t entry)
+pmap_entry_szind(struct pmap_entry e)
 {
-	return ((unsigned)(entry >> 48) & 0xff);
+	return ((unsigned)(e.bits & PMAP_SZIND_MASK));
 }
 
-ALWAYS_INLINE uintptr_t
-pmap_entry_make(struct extent *ext, unsigned szind, bool slab)
+ALWAYS_INLINE bool
+pmap_entry_is_slab(struct pmap_entry e)
 {
-	return ((uintptr_t)ext | ((uintptr_t)szind << 48) |
-	    (slab ? PMAP_SLAB : 0));
+	return ((e.bits & PMAP_SLAB) != 0);
 }
+
+/* The entry of a page of ext; ext_addr is ext->addr (extent.h). */
+ALWAYS_INLINE struct pmap_entry
+pmap_entry_make_at(struct extent *ext, uintptr_t ext_addr, unsigned szind,
+    bool slab)
+{
+	struct pmap_entry e;
+
+	e.bits = ext_addr | szind | (slab ? PMAP_SLAB : 0);
+	e.ext = ext;
+	return (e);
+}
+
+#define	pmap_entry_make(ext, szind, slab)				\
+	pmap_entry_make_at((ext), (ext)->addr, (szind), (slab))
 
 /* Sets the entries of npages pages from addr; false on success. */
-bool	pmap_set_range(uintptr_t addr, size_t npages, uintptr_t entry);
+bool	pmap_set_range(uintptr_t addr, size_t npages, struct pmap_entry e);
 /* Sets the first and last page of [addr, addr + size). */
-bool	pmap_set_ends(uintptr_t addr, size_t size, uintptr_t entry);
+bool	pmap_set_ends(uintptr_t addr, size_t size, struct pmap_entry e);
 
 #endif /* !MALLOC_PMAP_H */
