@@ -77,6 +77,7 @@ arena_new_locked(unsigned ind, extent_hooks_t *hooks)
 	decay_init(&arena->dirty_decay, arena->dirty_decay_ms, clock_ns());
 	decay_init(&arena->muzzy_decay, arena->muzzy_decay_ms, clock_ns());
 	arena->grow_next = GROW_MIN;
+	arena->grow_limit = GROW_MAX;
 	for (i = 0; i < SC_NBINS; i++)
 		mlock_init(&arena->bins[i].lock, RANK_BIN);
 	if (ind >= narenas_total)
@@ -271,9 +272,11 @@ extent_grow(struct arena *arena, size_t size, size_t alignment)
 		arena->mapped_superpage += gsize;
 	if (opt.thp != THP_DEFAULT && arena->hooks == &hooks_default)
 		pages_set_thp(addr, gsize, opt.thp);
-	if (opt.retain && arena->grow_next < GROW_MAX &&
+	if (opt.retain && arena->grow_next < arena->grow_limit &&
 	    gsize >= arena->grow_next)
 		arena->grow_next *= 2;
+	if (arena->grow_next > arena->grow_limit)
+		arena->grow_next = arena->grow_limit;
 	return (ext);
 }
 

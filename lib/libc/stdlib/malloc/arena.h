@@ -69,6 +69,7 @@ struct arena {
 	ssize_t			muzzy_decay_ms;
 	struct decay		dirty_decay, muzzy_decay;
 	size_t			grow_next;	/* next mapping size under retain */
+	size_t			grow_limit;	/* retain_grow_limit */
 	size_t			mapped;		/* bytes obtained from hooks */
 	/* Of those, bytes in superpage-aligned, superpage-sized mappings. */
 	size_t			mapped_superpage;

@@ -861,6 +861,10 @@ arena_i_destroy_ctl(const struct ctl_node *n, const struct ctl_req *r)
 	(void)n;
 	if ((err = arena_i_reset_destroy(r, &arena)) != 0)
 		return (err);
+	if (__atomic_load_n(&arena->nthreads, __ATOMIC_RELAXED) != 0)
+		return (EFAULT);
+	/* Its counters live on at MALLCTL_ARENAS_DESTROYED. */
+	stats_arena_destroyed(arena);
 	return (arena_destroy(arena) ? EFAULT : 0);
 }
 
@@ -894,6 +898,32 @@ arena_i_decay_ms_common(const struct ctl_req *r, bool dirty)
 	mlock_unlock(&arena->extent_lock);
 	arena_decay(arena, false);
 	return (0);
+}
+
+/* The largest mapping retain grows the arena by (a page multiple). */
+static int
+arena_i_retain_grow_limit_ctl(const struct ctl_node *n,
+    const struct ctl_req *r)
+{
+	struct arena *arena;
+	size_t oldval, newval;
+	int err;
+
+	(void)n;
+	if (r->mib[1] >= ARENAS_MAX ||
+	    (arena = arena_get((unsigned)r->mib[1], false)) == NULL)
+		return (EFAULT);
+	mlock_lock(&arena->extent_lock);
+	oldval = newval = arena->grow_limit;
+	if ((err = ctl_write(r, &newval, sizeof(newval))) == 0 &&
+	    r->newp != NULL && newval < PAGE)
+		err = EINVAL;
+	if (err == 0)
+		err = ctl_read(r, &oldval, sizeof(oldval));
+	if (err == 0 && r->newp != NULL)
+		arena->grow_limit = ALIGN_DOWN(newval, PAGE);
+	mlock_unlock(&arena->extent_lock);
+	return (err);
 }
 
 static int
@@ -1108,7 +1138,7 @@ arenas_lookup_ctl(const struct ctl_node *n, const struct ctl_req *r)
 static bool
 index_stats_arena(size_t i)
 {
-	return (i <= MALLCTL_ARENAS_ALL &&
+	return (i <= MALLCTL_ARENAS_DESTROYED &&
 	    stats_arena_snapshot((unsigned)i) != NULL);
 }
 
@@ -1274,6 +1304,8 @@ static const struct ctl_node arena_i_nodes[] = {
 	HANDLER("muzzy_decay_ms", CTL_SSIZE, F_R | F_W,
 	    arena_i_muzzy_decay_ms_ctl),
 	HANDLER("extent_hooks", CTL_PTR, F_R | F_W, arena_i_extent_hooks_ctl),
+	HANDLER("retain_grow_limit", CTL_SIZE, F_R | F_W,
+	    arena_i_retain_grow_limit_ctl),
 	END
 };
 static const struct ctl_node arena_i = ELEMENT(arena_i_nodes);
@@ -1425,6 +1457,7 @@ static const struct ctl_node stats_background_nodes[] = {
 
 static const struct ctl_node stats_nodes[] = {
 	NAMED("background_thread", stats_background_nodes),
+	LEAF("zero_reallocs", CTL_SIZE, SRC_PTR, &malloc_zero_reallocs, 0),
 	GS(allocated),
 	GS(active),
 	GS(metadata),
@@ -1434,7 +1467,7 @@ static const struct ctl_node stats_nodes[] = {
 	GS(retained),
 	NAMED("mutexes", stats_mutexes_nodes),
 	INDEXED("arenas", stats_arenas_i, index_stats_arena,
-	    MALLCTL_ARENAS_ALL + 1),
+	    MALLCTL_ARENAS_DESTROYED + 1),
 	END
 };
 

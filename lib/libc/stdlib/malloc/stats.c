@@ -296,11 +296,43 @@ stats_refresh(struct mlock *ctl_lock)
 	stats_mutex_read(&stats_global.ctl_mutex, ctl_lock);
 }
 
+/* Destroyed arenas' counters, merged; read under ctl's lock. */
+static struct arena_snapshot	*destroyed, *destroyed_scratch;
+
+void
+stats_arena_destroyed(struct arena *arena)
+{
+	if (destroyed == NULL) {
+		destroyed = base_alloc(sizeof(*destroyed), CACHELINE);
+		destroyed_scratch = base_alloc(sizeof(*destroyed), CACHELINE);
+		if (destroyed == NULL || destroyed_scratch == NULL) {
+			destroyed = NULL;
+			return;
+		}
+		destroyed->seen_ns = stats_now_ns();
+		destroyed->dirty_decay_ms = opt.dirty_decay_ms;
+		destroyed->muzzy_decay_ms = opt.muzzy_decay_ms;
+	}
+	memset(destroyed_scratch, 0, sizeof(*destroyed_scratch));
+	arena_read(arena, destroyed_scratch);
+	/* Nothing of it stays allocated, mapped or resident. */
+	destroyed_scratch->pactive = destroyed_scratch->pdirty =
+	    destroyed_scratch->pmuzzy = 0;
+	destroyed_scratch->mapped = destroyed_scratch->retained = 0;
+	destroyed_scratch->resident = 0;
+	destroyed_scratch->nthreads = 0;
+	arena_merge(destroyed, destroyed_scratch);
+	destroyed->valid = true;
+}
+
 struct arena_snapshot *
 stats_arena_snapshot(unsigned ind)
 {
 	struct arena_snapshot *s;
 
+	if (ind == MALLCTL_ARENAS_DESTROYED)
+		return (destroyed != NULL && destroyed->valid ? destroyed :
+		    NULL);
 	if (ind == MALLCTL_ARENAS_ALL)
 		ind = ARENAS_MAX;
 	else if (ind >= ARENAS_MAX)
@@ -384,6 +416,7 @@ struct print_opts {
 	bool	large;		/* l */
 	bool	mutex;		/* x */
 	bool	extents;	/* e */
+	bool	destroyed;	/* d */
 };
 
 static void
@@ -767,7 +800,8 @@ malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
     const char *opts)
 {
 	struct emitter e;
-	struct print_opts po = { true, true, true, true, true, true, true };
+	struct print_opts po = { true, true, true, true, true, true, true,
+	    true };
 	uint64_t epoch = 1;
 	unsigned narenas = 0, i;
 	const char *o;
@@ -785,7 +819,8 @@ malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
 		case 'l': po.large = false; break;
 		case 'x': po.mutex = false; break;
 		case 'e': po.extents = false; break;
-		default: break;	/* d: no destroyed-arena totals kept */
+		case 'd': po.destroyed = false; break;
+		default: break;
 		}
 	}
 	e.cb = write_cb != NULL ? write_cb : stats_write_stderr;
@@ -815,6 +850,9 @@ malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
 		em_open(&e, "stats.arenas", false);
 	if (po.merged)
 		em_arena(&e, &po, MALLCTL_ARENAS_ALL, "merged");
+	if (po.destroyed && stats_arena_snapshot(MALLCTL_ARENAS_DESTROYED) !=
+	    NULL)
+		em_arena(&e, &po, MALLCTL_ARENAS_DESTROYED, "destroyed");
 	for (i = 0; po.per_arena && i < narenas; i++) {
 		msg_format(key, sizeof(key), "%u", i);
 		em_arena(&e, &po, i, key);

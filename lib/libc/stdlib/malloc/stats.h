@@ -112,7 +112,15 @@ extern struct stats_snapshot	stats_global;
 
 /* Re-reads every arena into the snapshots; ctl is its lock's owner. */
 void	stats_refresh(struct mlock *ctl_lock);
-/* An arena's snapshot (MALLCTL_ARENAS_ALL: merged), or NULL if none. */
+/* realloc(p, 0) calls (stats.zero_reallocs), counted by malloc.c. */
+extern HIDDEN size_t	malloc_zero_reallocs;
+
+/* Adds an arena about to be destroyed to MALLCTL_ARENAS_DESTROYED. */
+void	stats_arena_destroyed(struct arena *arena);
+/*
+ * An arena's snapshot (MALLCTL_ARENAS_ALL: merged, MALLCTL_ARENAS_DESTROYED:
+ * destroyed arenas), or NULL if none.
+ */
 struct arena_snapshot *stats_arena_snapshot(unsigned ind);
 void	stats_mutex_read(struct mutex_snapshot *out, const struct mlock *lock);
 

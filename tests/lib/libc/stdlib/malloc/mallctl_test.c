@@ -438,6 +438,63 @@ ATF_TC_BODY(arena_destroy_of_created_arena_succeeds, tc)
 	ATF_CHECK_EQ(EFAULT, mallctl("arena.0.reset", NULL, NULL, NULL, 0));
 }
 
+/* A destroyed arena's requests live on at MALLCTL_ARENAS_DESTROYED. */
+ATF_TC_WITHOUT_HEAD(destroyed_arena_stats_are_kept);
+ATF_TC_BODY(destroyed_arena_stats_are_kept, tc)
+{
+	unsigned a;
+	size_t len = sizeof(a);
+	uint64_t before = 0, after;
+	char name[64];
+	void *p;
+
+	epoch();
+	len = sizeof(before);
+	(void)mallctl("stats.arenas.4097.large.nmalloc", &before, &len, NULL,
+	    0);
+	len = sizeof(a);
+	ATF_REQUIRE_EQ(0, mallctl("arenas.create", &a, &len, NULL, 0));
+	p = mallocx(100000, MALLOCX_ARENA(a) | MALLOCX_TCACHE_NONE);
+	ATF_REQUIRE(p != NULL);
+	dallocx(p, MALLOCX_TCACHE_NONE);
+	snprintf(name, sizeof(name), "arena.%u.destroy", a);
+	ATF_REQUIRE_EQ(0, mallctl(name, NULL, NULL, NULL, 0));
+	epoch();
+	after = read_u64("stats.arenas.4097.large.nmalloc");
+	ATF_CHECK_EQ(before + 1, after);
+	ATF_CHECK_EQ(0, read_size("stats.arenas.4097.pactive"));
+}
+
+ATF_TC_WITHOUT_HEAD(zero_reallocs_counts_realloc_to_zero);
+ATF_TC_BODY(zero_reallocs_counts_realloc_to_zero, tc)
+{
+	size_t before, after;
+	void *p;
+
+	before = read_size("stats.zero_reallocs");
+	p = malloc(10);
+	ATF_REQUIRE(p != NULL);
+	p = realloc(p, 0);
+	free(p);
+	after = read_size("stats.zero_reallocs");
+	ATF_CHECK_EQ(before + 1, after);
+}
+
+ATF_TC_WITHOUT_HEAD(retain_grow_limit_write_then_read);
+ATF_TC_BODY(retain_grow_limit_write_then_read, tc)
+{
+	size_t old, v = (size_t)4 << 20, tiny = 1, len = sizeof(old);
+
+	ATF_REQUIRE_EQ(0, mallctl("arena.0.retain_grow_limit", &old, &len,
+	    &v, sizeof(v)));
+	ATF_CHECK(old >= v);
+	ATF_CHECK_EQ(v, read_size("arena.0.retain_grow_limit"));
+	ATF_CHECK_EQ(EINVAL, mallctl("arena.0.retain_grow_limit", NULL, NULL,
+	    &tiny, sizeof(tiny)));
+	ATF_REQUIRE_EQ(0, mallctl("arena.0.retain_grow_limit", NULL, NULL,
+	    &old, sizeof(old)));
+}
+
 ATF_TC_WITHOUT_HEAD(arena_dirty_decay_ms_write_then_read);
 ATF_TC_BODY(arena_dirty_decay_ms_write_then_read, tc)
 {
@@ -552,6 +609,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, arenas_create_gives_an_arena_mallocx_uses);
 	ATF_TP_ADD_TC(tp, arenas_lookup_rejects_foreign_pointers);
 	ATF_TP_ADD_TC(tp, arena_destroy_of_created_arena_succeeds);
+	ATF_TP_ADD_TC(tp, destroyed_arena_stats_are_kept);
+	ATF_TP_ADD_TC(tp, zero_reallocs_counts_realloc_to_zero);
+	ATF_TP_ADD_TC(tp, retain_grow_limit_write_then_read);
 	ATF_TP_ADD_TC(tp, arena_dirty_decay_ms_write_then_read);
 	ATF_TP_ADD_TC(tp, thread_arena_binds_and_rejects_missing_arenas);
 	ATF_TP_ADD_TC(tp, stats_grow_with_allocation_and_drop_after_purge);
