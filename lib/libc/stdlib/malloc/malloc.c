@@ -499,6 +499,7 @@ ifree(void *ptr, struct pmap_entry entry, size_t size, size_t alignment,
 	struct extent *ext;
 	size_t usize;
 	unsigned ind;
+	bool fresh;
 
 	if (ptr == NULL)
 		return;
@@ -516,10 +517,17 @@ ifree(void *ptr, struct pmap_entry entry, size_t size, size_t alignment,
 			msg_fatal("%s(): size %zu does not match block %p of "
 			    "size %zu", fn, size, ptr, usize);
 	}
+	/*
+	 * A thread whose first call is a free (of a block another thread
+	 * allocated) gives it back to its arena: caching it would hand the
+	 * thread that block, on a cache line other threads use, as its first
+	 * allocation (Hoard's passive false sharing).
+	 */
+	fresh = tsd->state == TSD_UNINIT;
 	tsd_boot(tsd);
 	if (tsd->state == TSD_NOMINAL) {
 		tsd->deallocated += usize;
-		if (tc == TC_AUTO && tsd->tcache_enabled)
+		if (tc == TC_AUTO && tsd->tcache_enabled && !fresh)
 			tcache = &tsd->tcache;
 	}
 	if (tc >= 0)
@@ -715,6 +723,15 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
 	if (unlikely(usize == 0))
 		return (oom(fn, size));
+	/*
+	 * A sampled large block stops being a sample when resized, so that it
+	 * can grow in place: moving it at every step of a growing buffer would
+	 * cost a copy of the whole buffer each time.
+	 */
+	if (!ext->slab && ext->prof_tctx != NULL && old_ind >= SC_NBINS) {
+		prof_sample_free(ext->prof_tctx, ptr, old_usize);
+		ext->prof_tctx = NULL;
+	}
 	if ((alignment <= QUANTUM || ((uintptr_t)ptr & (alignment - 1)) == 0)
 	    && (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind) &&
 	    (ext->slab || ext->prof_tctx == NULL) &&

@@ -10,7 +10,8 @@
  * xorshift generator, so no atomics and no shared state until a sample is
  * actually taken.  Everything here is a slow path.
  *
- * Backtraces: libgcc's _Unwind_Backtrace, warmed up in prof_boot_late so
+ * Backtraces: libgcc's _Unwind_Backtrace (libgcc_s is opened only when
+ * profiling is on), warmed up in prof_boot_late so
  * that its one-time initialisation (lazy binding, register table) happens
  * outside any allocation.  With glibc >= 2.35 it finds unwind tables with
  * _dl_find_object, which neither locks nor allocates.  It follows .eh_frame
@@ -35,6 +36,7 @@
  */
 #define	_GNU_SOURCE
 #include <sys/types.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -247,16 +249,41 @@ struct prof_bt {
 	unsigned	cut;	/* frames [0, cut) are the allocator's */
 };
 
+/*
+ * libgcc's unwinder, found with dlopen when profiling starts: linking it
+ * would load libgcc_s (about 80 KiB resident) into every process, and most
+ * never profile.
+ */
+static _Unwind_Reason_Code (*unwind_backtrace)(_Unwind_Trace_Fn, void *);
+static _Unwind_Ptr	(*unwind_get_ip)(struct _Unwind_Context *);
+static _Unwind_Ptr	(*unwind_get_region_start)(struct _Unwind_Context *);
+
+/* False on success. */
+static bool
+prof_unwinder_load(void)
+{
+	void *h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL)
+		return (true);
+	*(void **)&unwind_backtrace = dlsym(h, "_Unwind_Backtrace");
+	*(void **)&unwind_get_ip = dlsym(h, "_Unwind_GetIP");
+	*(void **)&unwind_get_region_start = dlsym(h,
+	    "_Unwind_GetRegionStart");
+	return (unwind_backtrace == NULL || unwind_get_ip == NULL ||
+	    unwind_get_region_start == NULL);
+}
+
 static _Unwind_Reason_Code
 prof_unwind_cb(struct _Unwind_Context *ctx, void *arg)
 {
 	struct prof_bt *bt = arg;
-	uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx), start;
+	uintptr_t ip = (uintptr_t)unwind_get_ip(ctx), start;
 	size_t i;
 
 	if (ip == 0)
 		return (_URC_END_OF_STACK);
-	start = (uintptr_t)_Unwind_GetRegionStart(ctx);
+	start = (uintptr_t)unwind_get_region_start(ctx);
 	for (i = 0; i < sizeof(prof_entries) / sizeof(prof_entries[0]); i++)
 		if (start == prof_entries[i])
 			bt->cut = bt->n + 1;
@@ -270,7 +297,9 @@ prof_backtrace(struct prof_bt *bt)
 {
 	bt->n = 0;
 	bt->cut = 0;
-	_Unwind_Backtrace(prof_unwind_cb, bt);
+	if (unwind_backtrace == NULL)
+		return;
+	unwind_backtrace(prof_unwind_cb, bt);
 	/* No entry point seen (a call from inside): drop just this frame. */
 	if (bt->cut == 0 && bt->n > 0)
 		bt->cut = 1;
@@ -825,6 +854,9 @@ prof_boot_late(void)
 
 	if (!opt.prof)
 		return;
+	if (prof_unwinder_load())
+		msg_warn("prof: cannot load libgcc_s.so.1 (%s): samples will "
+		    "have no stacks", dlerror());
 	/* First use resolves symbols and sets up libgcc's tables. */
 	prof_backtrace(&bt);
 	if (opt.prof_final || opt.prof_leak)
