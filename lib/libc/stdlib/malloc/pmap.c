@@ -1,5 +1,5 @@
 /*
- * Pointer map maintenance.  Leaves (2 MiB of zeroed metadata each, one per
+ * Pointer map maintenance.  Leaves (4 MiB of zeroed metadata each, one per
  * GiB of address space in use; only pages touched become resident) are
  * created on first use and never freed, so a lock-free reader never sees a
  * leaf disappear.
@@ -8,35 +8,35 @@
 #include "pmap.h"
 
 uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
-struct pmap_entry pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
+struct pmap_leaf	pmap_zero_leaf;
 
-static struct pmap_entry *
+static struct pmap_leaf *
 pmap_leaf(uintptr_t addr)
 {
 	uintptr_t *slot, off, expected;
-	struct pmap_entry *leaf;
+	struct pmap_leaf *leaf;
 
 	slot = &pmap_root[(addr >> (LG_PAGE + PMAP_LG_LEAF)) &
 	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)];
 	off = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	if (off != 0)
-		return ((struct pmap_entry *)((char *)pmap_zero_leaf + off));
-	leaf = base_alloc(sizeof(struct pmap_entry) << PMAP_LG_LEAF, PAGE);
+		return ((struct pmap_leaf *)((char *)&pmap_zero_leaf + off));
+	leaf = base_alloc(sizeof(struct pmap_leaf), PAGE);
 	if (leaf == NULL)
 		return (NULL);
-	off = (uintptr_t)leaf - (uintptr_t)pmap_zero_leaf;
+	off = (uintptr_t)leaf - (uintptr_t)&pmap_zero_leaf;
 	expected = 0;
 	/* A racing thread may win; its leaf is used and ours is wasted. */
 	if (!__atomic_compare_exchange_n(slot, &expected, off, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		off = expected;
-	return ((struct pmap_entry *)((char *)pmap_zero_leaf + off));
+	return ((struct pmap_leaf *)((char *)&pmap_zero_leaf + off));
 }
 
 bool
 pmap_set_range(uintptr_t addr, size_t npages, struct pmap_entry e)
 {
-	struct pmap_entry *leaf = NULL;
+	struct pmap_leaf *leaf = NULL;
 	uintptr_t page;
 	size_t i;
 
@@ -47,8 +47,8 @@ pmap_set_range(uintptr_t addr, size_t npages, struct pmap_entry e)
 			if (leaf == NULL)
 				return (true);
 		}
-		__atomic_store_n(&leaf[page].ext, e.ext, __ATOMIC_RELAXED);
-		__atomic_store_n(&leaf[page].bits, e.bits, __ATOMIC_RELEASE);
+		__atomic_store_n(&leaf->ext[page], e.ext, __ATOMIC_RELAXED);
+		__atomic_store_n(&leaf->bits[page], e.bits, __ATOMIC_RELEASE);
 	}
 	return (false);
 }

@@ -42,35 +42,51 @@ struct pmap_entry {
  * needs no NULL test, and the zero leaf's pages are never written.
  */
 extern HIDDEN uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
-extern HIDDEN struct pmap_entry pmap_zero_leaf[(size_t)1 << PMAP_LG_LEAF];
+/*
+ * A leaf keeps the two words in separate arrays, so that the first words
+ * free() reads are dense: one cache line covers 8 pages.
+ */
+struct pmap_leaf {
+	uintptr_t	bits[(size_t)1 << PMAP_LG_LEAF];
+	struct extent	*ext[(size_t)1 << PMAP_LG_LEAF];
+};
 
-/* The leaf slot of ptr's page (the zero leaf's for an unmapped region). */
-ALWAYS_INLINE struct pmap_entry *
-pmap_slot(const void *ptr)
+extern HIDDEN struct pmap_leaf	pmap_zero_leaf;
+
+ALWAYS_INLINE struct pmap_leaf *
+pmap_leaf_of(const void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
-	struct pmap_entry *leaf;
 
-	leaf = (struct pmap_entry *)((char *)pmap_zero_leaf +
+	return ((struct pmap_leaf *)((char *)&pmap_zero_leaf +
 	    pmap_root[(p >> (LG_PAGE + PMAP_LG_LEAF)) &
-	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)]);
-	return (&leaf[(p >> LG_PAGE) & (((uintptr_t)1 << PMAP_LG_LEAF) - 1)]);
+	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)]));
+}
+
+ALWAYS_INLINE size_t
+pmap_index(const void *ptr)
+{
+	return (((uintptr_t)ptr >> LG_PAGE) &
+	    (((uintptr_t)1 << PMAP_LG_LEAF) - 1));
 }
 
 /* The first word only: what free()'s fast path needs. */
 ALWAYS_INLINE uintptr_t
 pmap_lookup_bits(const void *ptr)
 {
-	return (__atomic_load_n(&pmap_slot(ptr)->bits, __ATOMIC_ACQUIRE));
+	return (__atomic_load_n(&pmap_leaf_of(ptr)->bits[pmap_index(ptr)],
+	    __ATOMIC_ACQUIRE));
 }
 
 ALWAYS_INLINE struct pmap_entry
 pmap_lookup(const void *ptr)
 {
-	struct pmap_entry *slot = pmap_slot(ptr), e;
+	struct pmap_leaf *leaf = pmap_leaf_of(ptr);
+	size_t i = pmap_index(ptr);
+	struct pmap_entry e;
 
-	e.bits = __atomic_load_n(&slot->bits, __ATOMIC_ACQUIRE);
-	e.ext = __atomic_load_n(&slot->ext, __ATOMIC_RELAXED);
+	e.bits = __atomic_load_n(&leaf->bits[i], __ATOMIC_ACQUIRE);
+	e.ext = __atomic_load_n(&leaf->ext[i], __ATOMIC_RELAXED);
 	return (e);
 }
 
