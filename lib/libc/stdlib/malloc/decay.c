@@ -46,6 +46,18 @@ decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns)
 		d->interval_ns = 1;
 }
 
+/* The pages the backlog lets stay: only changes when an epoch ends. */
+static size_t
+backlog_sum(const struct decay *d)
+{
+	uint64_t sum = 0;
+	unsigned i;
+
+	for (i = 0; i < DECAY_NSTEPS; i++)
+		sum += (uint64_t)d->backlog[i] * h_steps[i];
+	return ((size_t)(sum >> DECAY_BFP));
+}
+
 static size_t
 growth(const struct decay *d, size_t npages)
 {
@@ -73,23 +85,19 @@ decay_note(struct decay *d, uint64_t now_ns, size_t npages)
 		d->backlog[DECAY_NSTEPS - nadvance] += growth(d, npages);
 	}
 	d->nunpurged = npages;
+	d->backlog_limit = backlog_sum(d);
 }
 
 size_t
 decay_limit(struct decay *d, uint64_t now_ns, size_t npages)
 {
-	uint64_t sum = 0;
-	unsigned i;
-
 	if (d->decay_ms == 0)
 		return (0);
 	if (d->decay_ms < 0)
 		return (SIZE_MAX);
 	decay_note(d, now_ns, npages);
-	for (i = 0; i < DECAY_NSTEPS; i++)
-		sum += (uint64_t)d->backlog[i] * h_steps[i];
 	/* What the current epoch added stays whole until it ends. */
-	return ((size_t)(sum >> DECAY_BFP) + growth(d, npages));
+	return (d->backlog_limit + growth(d, npages));
 }
 
 void

@@ -22,6 +22,7 @@ struct decay {
 	uint64_t	epoch_ns;	/* start of the current epoch */
 	size_t		nunpurged;	/* cache size the epoch's growth is over */
 	size_t		npages_seen;	/* cache size at the last call */
+	size_t		backlog_limit;	/* the backlog's weighted sum */
 	size_t		backlog[DECAY_NSTEPS];	/* pages added, oldest first */
 };
 
