@@ -901,6 +901,42 @@ fail:
 	return (true);
 }
 
+/*
+ * Only for the default hooks' own mappings: the old range is gone from the
+ * arena's address space afterwards (a hole nothing refers to: its pointer
+ * map entries are cleared), and the new one is a mapping of its own.  The
+ * new pages beyond the old size come from the kernel, zeroed.
+ */
+void *
+arena_large_remap(struct extent *ext, unsigned new_ind)
+{
+	struct arena *arena = ext->arena;
+	size_t new_size = sz_index2size(new_ind);
+	void *p;
+
+	if (arena->hooks != &hooks_default || ext->guarded ||
+	    ext->prof_tctx != NULL || new_size <= ext->size)
+		return (NULL);
+	mlock_lock(&arena->extent_lock);
+	p = pages_remap((void *)ext->addr, ext->size, new_size);
+	if (p == NULL) {
+		mlock_unlock(&arena->extent_lock);
+		return (NULL);
+	}
+	pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
+	arena_unmapped(arena, ext);
+	arena->mapped += new_size;
+	ext->addr = (uintptr_t)p;
+	ext->size = new_size;
+	if (pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, new_ind,
+	    false)))
+		msg_fatal("out of metadata memory for the pointer map");
+	large_stats_move(arena, ext->szind, new_ind);
+	ext->szind = (uint8_t)new_ind;
+	mlock_unlock(&arena->extent_lock);
+	return (p);
+}
+
 /* Entry points ----------------------------------------------------------- */
 
 void *

@@ -105,6 +105,11 @@ void		 arena_large_dalloc(struct extent *ext);
 /* Resizes a large allocation in place; false on success. */
 bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);
+/*
+ * Grows a large allocation by moving its pages (mremap) rather than
+ * copying them; returns the new address, or NULL if it cannot.
+ */
+void		*arena_large_remap(struct extent *ext, unsigned new_ind);
 
 void	arena_decay(struct arena *arena, bool all);
 /* The periodic decay of the slow paths: skipped if the arena is busy. */

@@ -75,11 +75,16 @@ bg_main(void *arg)
 	struct bg_thread *bt = &bg_threads[me];
 	struct timespec ts;
 	uint64_t next, now;
+	unsigned n;
 
 	mlock_lock(&bg_lock);
 	while (bt->running) {
+		/* Read under the lock: stopping zeroes it before joining. */
+		n = bg_nthreads;
+		if (n == 0)
+			break;
 		mlock_unlock(&bg_lock);
-		next = bg_sweep(me, bg_nthreads);
+		next = bg_sweep(me, n);
 		now = arena_clock_ns();
 		mlock_lock(&bg_lock);
 		bt->nruns++;

@@ -65,6 +65,9 @@
 #include "tcache.h"
 #include "tsd.h"
 
+/* Below this a moving realloc copies; above it, it remaps the pages. */
+#define	REMAP_MIN	((size_t)1 << 20)
+
 /* Sentinels for the tcache selector decoded from MALLOCX_TCACHE(). */
 #define	TC_AUTO		(-1)
 #define	TC_NONE		(-2)
@@ -712,17 +715,24 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
     unsigned arena_ind, const char *fn)
 {
 	struct tsd *tsd = &tsd_tls;
+	struct pmap_entry entry;
 	struct extent *ext;
 	size_t old_usize, usize;
 	unsigned old_ind;
 	void *q;
 
-	ext = validate(ptr, pmap_lookup(ptr), fn);
-	old_ind = pmap_entry_szind(pmap_lookup(ptr));
+	entry = pmap_lookup(ptr);
+	ext = validate(ptr, entry, fn);
+	old_ind = pmap_entry_szind(entry);
 	old_usize = sz_index2size(old_ind);
 	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
 	if (unlikely(usize == 0))
 		return (oom(fn, size));
+	/* The common case of a growing buffer: it still fits its class. */
+	if (usize == old_usize && alignment <= QUANTUM &&
+	    (ext->slab || ext->prof_tctx == NULL) &&
+	    (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind))
+		return (ptr);
 	/*
 	 * A sampled large block stops being a sample when resized, so that it
 	 * can grow in place: moving it at every step of a growing buffer would
@@ -743,6 +753,17 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 		if (zero && usize > old_usize && old_ind < SC_NBINS)
 			memset((char *)ptr + old_usize, 0, usize - old_usize);
 		return (ptr);
+	}
+	/* Huge blocks move by remapping their pages, not copying them. */
+	if (usize >= REMAP_MIN && old_usize >= REMAP_MIN && usize > old_usize &&
+	    alignment <= PAGE && !ext->slab &&
+	    (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind) &&
+	    (q = arena_large_remap(ext, sz_size2index(usize))) != NULL) {
+		if (tsd->state == TSD_NOMINAL) {
+			tsd->allocated += usize;
+			tsd->deallocated += old_usize;
+		}
+		return (q);
 	}
 	q = imalloc(size, alignment, zero, tc, arena_ind, fn);
 	if (q == NULL)

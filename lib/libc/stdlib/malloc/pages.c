@@ -6,6 +6,9 @@
  * Linux: mmap/munmap, madvise FREE, DONTNEED, HUGEPAGE, NOHUGEPAGE.
  * FreeBSD: MAP_ALIGNED_SUPER for superpage-sized mappings, MAP_EXCL.
  */
+#ifdef __linux__
+#define	_GNU_SOURCE		/* mremap */
+#endif
 #include <sys/mman.h>
 #ifdef __linux__
 #include <sys/syscall.h>
@@ -183,5 +186,23 @@ pages_bind_node(void *addr, size_t size, unsigned node)
 	(void)addr;
 	(void)size;
 	(void)node;
+#endif
+}
+
+void *
+pages_remap(void *addr, size_t old_size, size_t new_size)
+{
+#ifdef __linux__
+	int saved = errno;
+	void *p;
+
+	p = mremap(addr, old_size, new_size, MREMAP_MAYMOVE);
+	errno = saved;
+	return (p == MAP_FAILED ? NULL : p);
+#else
+	(void)addr;
+	(void)old_size;
+	(void)new_size;
+	return (NULL);
 #endif
 }

@@ -22,6 +22,12 @@ bool	 pages_decommit(void *addr, size_t size);
 void	 pages_set_thp(void *addr, size_t size, enum thp_mode mode);
 /* Prefers node for the pages' backing memory (numa:true); best effort. */
 void	 pages_bind_node(void *addr, size_t size, unsigned node);
+/*
+ * Moves a whole page run to a mapping of new_size (larger), keeping its
+ * contents without copying them; the old range is unmapped.  NULL where
+ * unsupported (Linux only) or on failure.
+ */
+void	*pages_remap(void *addr, size_t old_size, size_t new_size);
 /* Guard pages (harden:true): no access at all, and back. */
 void	 pages_guard(void *addr, size_t size);
 void	 pages_unguard(void *addr, size_t size);

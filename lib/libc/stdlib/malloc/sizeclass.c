@@ -31,7 +31,7 @@ sz_size2index_compute(size_t size)
 	lg = 63 - (unsigned)__builtin_clzll(size - 1);
 	delta = (size_t)1 << (lg - 2);
 	return (4 + 4 * (lg - 6) +
-	    (unsigned)((size - ((size_t)1 << lg) + delta - 1) / delta) - 1);
+	    (unsigned)((size - ((size_t)1 << lg) + delta - 1) >> (lg - 2)) - 1);
 }
 
 /*
