@@ -153,6 +153,7 @@ extent_split(struct arena *arena, struct extent *ext, size_t size_a)
 	tail->size = ext->size - size_a;
 	tail->arena = arena;
 	tail->zeroed = ext->zeroed;
+	tail->decommitted = ext->decommitted;
 	tail->state = EXTENT_ACTIVE;
 	ext->size = size_a;
 	return (tail);
@@ -177,7 +178,8 @@ extent_neighbor(struct arena *arena, struct ecache *cache,
 	if (entry.ext == NULL || pmap_entry_szind(entry) != SZ_FREE)
 		return (NULL);
 	nb = pmap_entry_extent(entry);
-	if (nb->arena != arena || nb->state != cache->state)
+	if (nb->arena != arena || nb->state != cache->state ||
+	    nb->decommitted != ext->decommitted)
 		return (NULL);
 	if (left ? nb->addr + nb->size != ext->addr : nb->addr != probe)
 		return (NULL);
@@ -320,6 +322,15 @@ extent_alloc_locked(struct arena *arena, size_t size, size_t alignment)
 		if (piece != NULL)
 			ecache_put(arena, from, piece);
 	}
+	if (ext->decommitted) {
+		if (hooks_commit(arena->hooks, (void *)ext->addr, ext->size,
+		    arena->ind)) {
+			ecache_put(arena, from, ext);
+			return (NULL);
+		}
+		ext->decommitted = false;
+		ext->zeroed = true;
+	}
 	ext->state = EXTENT_ACTIVE;
 	extent_list_append(&arena->active, ext, LRU_OFF);
 	return (ext);
@@ -331,7 +342,12 @@ extent_alloc_locked(struct arena *arena, size_t size, size_t alignment)
 static void
 extent_purge_forced(struct arena *arena, struct extent *ext)
 {
-	if (!opt.retain) {
+	/*
+	 * As jemalloc: user hooks are offered the extent back even under
+	 * retain (the default hooks keep it then); refused, it is decommitted
+	 * if the hooks can, else purged, and retained.
+	 */
+	if (!opt.retain || arena->hooks != &hooks_default) {
 		pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
 		if (!hooks_dalloc(arena->hooks, (void *)ext->addr, ext->size,
 		    arena->ind)) {
@@ -340,9 +356,15 @@ extent_purge_forced(struct arena *arena, struct extent *ext)
 			return;
 		}
 	}
-	ext->zeroed = !hooks_purge_forced(arena->hooks, (void *)ext->addr,
-	    ext->size, arena->ind) && (pages_purge_forced_zeroes ||
-	    arena->hooks != &hooks_default);
+	if (!hooks_decommit(arena->hooks, (void *)ext->addr, ext->size,
+	    arena->ind)) {
+		ext->decommitted = true;
+		ext->zeroed = true;
+	} else
+		ext->zeroed = !hooks_purge_forced(arena->hooks,
+		    (void *)ext->addr, ext->size, arena->ind) &&
+		    (pages_purge_forced_zeroes ||
+		    arena->hooks != &hooks_default);
 	ecache_put(arena, &arena->retained, ext);
 }
 
@@ -872,6 +894,9 @@ arena_large_resize(struct extent *ext, unsigned new_ind, bool zero)
 	if (nb == NULL || ext->size + nb->size < new_size ||
 	    hooks_merge(arena->hooks, (void *)ext->addr, ext->size,
 	    (void *)nb->addr, nb->size, arena->ind))
+		goto fail;
+	if (nb->decommitted && hooks_commit(arena->hooks, (void *)nb->addr,
+	    nb->size, arena->ind))
 		goto fail;
 	ecache_remove(caches[nb->state - EXTENT_DIRTY], nb);
 	pmap_set_ends(nb->addr, nb->size, PMAP_NONE);

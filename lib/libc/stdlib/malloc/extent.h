@@ -54,6 +54,7 @@ struct extent {
 	uint8_t			szind;		/* active: size class */
 	bool			slab;
 	bool			zeroed;		/* every page reads as zero */
+	bool			decommitted;	/* retained, decommitted by hooks */
 	bool			in_nonfull;	/* slab on its bin's list */
 	bool			guarded;	/* last page is a guard (harden) */
 	uint16_t		nfree;

@@ -161,6 +161,16 @@ hooks_destroy(extent_hooks_t *h, void *addr, size_t size, unsigned arena_ind)
 		h->destroy(h, addr, size, true, arena_ind);
 }
 
+/* The default hooks never decommit: Linux and FreeBSD overcommit. */
+bool
+hooks_decommit(extent_hooks_t *h, void *addr, size_t size,
+    unsigned arena_ind)
+{
+	if (h == &hooks_default || h->decommit == NULL)
+		return (true);
+	return (h->decommit(h, addr, size, 0, size, arena_ind));
+}
+
 bool
 hooks_commit(extent_hooks_t *h, void *addr, size_t size, unsigned arena_ind)
 {

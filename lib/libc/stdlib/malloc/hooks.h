@@ -19,6 +19,9 @@ bool	 hooks_dalloc(extent_hooks_t *h, void *addr, size_t size,
 	    unsigned arena_ind);
 void	 hooks_destroy(extent_hooks_t *h, void *addr, size_t size,
 	    unsigned arena_ind);
+/* Gives up [addr, addr + size)'s backing; false on success. */
+bool	 hooks_decommit(extent_hooks_t *h, void *addr, size_t size,
+	    unsigned arena_ind);
 /* Makes [addr, addr + size) usable; false on success (or no hook needed). */
 bool	 hooks_commit(extent_hooks_t *h, void *addr, size_t size,
 	    unsigned arena_ind);

@@ -681,6 +681,37 @@ dalloc_refused_case(bool no_dalloc_hook)
 	CHECK_NO_VIOLATION();
 }
 
+/*
+ * As jemalloc: an extent the dalloc hook refuses is decommitted when the
+ * hooks can, and committed again before it is reused.
+ */
+ATF_TC_WITHOUT_HEAD(refused_extent_is_decommitted_then_recommitted);
+ATF_TC_BODY(refused_extent_is_decommitted_then_recommitted, tc)
+{
+	void *p;
+	unsigned a, ncommit;
+
+	region_setup();
+	region.refuse_dalloc = true;
+	a = arena_create_with(&region_hooks);
+	arena_set_ssize(a, "dirty_decay_ms", -1);
+	p = mallocx(4 << 20, MALLOCX_ARENA(a));
+	ATF_REQUIRE(p != NULL);
+	pattern_fill(p, 4 << 20, 2);
+	dallocx(p, MALLOCX_TCACHE_NONE);
+	arena_ctl(a, "purge");
+	ATF_CHECK(region.ndecommit > 0);
+	ATF_CHECK_MSG(region.decommit_bytes >= ((size_t)4 << 20),
+	    "decommit %zu bytes", region.decommit_bytes);
+	ncommit = region.ncommit;
+	p = mallocx(4 << 20, MALLOCX_ARENA(a));
+	ATF_REQUIRE(p != NULL);
+	ATF_CHECK(region.ncommit > ncommit);
+	memset(p, 0x11, 4 << 20);
+	dallocx(p, MALLOCX_TCACHE_NONE);
+	CHECK_NO_VIOLATION();
+}
+
 ATF_TC_WITHOUT_HEAD(dalloc_refused_extent_is_retained);
 ATF_TC_BODY(dalloc_refused_extent_is_retained, tc)
 {
@@ -907,6 +938,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, purge_returns_pages_through_dalloc);
 	ATF_TP_ADD_TC(tp, decay_purges_lazily_through_purge_lazy);
 	ATF_TP_ADD_TC(tp, dalloc_refused_extent_is_retained);
+	ATF_TP_ADD_TC(tp, refused_extent_is_decommitted_then_recommitted);
 	ATF_TP_ADD_TC(tp, no_dalloc_hook_extent_is_retained);
 	ATF_TP_ADD_TC(tp, split_refused_allocation_still_works);
 	ATF_TP_ADD_TC(tp, merge_refused_extents_stay_apart);
