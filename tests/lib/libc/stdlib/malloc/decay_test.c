@@ -35,8 +35,6 @@
 #include "malloc_np.h"
 #include "malloc_test_util.h"
 
-#define	HELPER_ENV	"DECAY_TEST_HELPER"
-#define	REPORT_FD_ENV	"DECAY_TEST_REPORT_FD"
 
 #define	MIB		((size_t)1 << 20)
 /* The heap the RSS cases free: HEAP_NBLOCKS blocks of BLOCK bytes. */
@@ -596,10 +594,7 @@ helper_thread_exit(void)
 	return (0);
 }
 
-static const struct helper {
-	const char	*name;
-	int		(*fn)(void);
-} helpers[] = {
+static const struct test_helper helpers[] = {
 	{ "decay_zero",		helper_decay_zero },
 	{ "decay_short",	helper_decay_short },
 	{ "background_idle",	helper_background_idle },
@@ -615,57 +610,7 @@ __attribute__((constructor))
 static void
 helper_dispatch(void)
 {
-	const char *name, *fd;
-	size_t i;
-
-	name = getenv(HELPER_ENV);
-	if (name == NULL)
-		return;
-	fd = getenv(REPORT_FD_ENV);
-	child_report_fd = fd != NULL ? atoi(fd) : -1;
-	for (i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
-		if (strcmp(name, helpers[i].name) == 0)
-			_exit(helpers[i].fn());
-	}
-	child_report("no such helper\n");
-	_exit(127);
-}
-
-struct reexec {
-	const char	*conf;		/* MALLOC_CONF */
-	const char	*helper;
-};
-
-/* In the forked child: become this program again, running a helper. */
-static void
-reexec_helper(void *arg)
-{
-	const struct reexec *re = arg;
-	char conf[256], helper[128], fd[64];
-	char *argv[] = { (char *)"decay_test", NULL };
-	char *envp[] = { conf, helper, fd, NULL };
-
-	snprintf(conf, sizeof(conf), "MALLOC_CONF=%s", re->conf);
-	snprintf(helper, sizeof(helper), "%s=%s", HELPER_ENV, re->helper);
-	snprintf(fd, sizeof(fd), "%s=%d", REPORT_FD_ENV, child_report_fd);
-	execve("/proc/self/exe", argv, envp);
-	child_report("execve of /proc/self/exe failed\n");
-	_exit(126);
-}
-
-/* Runs a helper under conf; it must exit 0. */
-static void
-require_helper_ok(const char *conf, const char *helper)
-{
-	static struct child_result res;
-	struct reexec re = { conf, helper };
-	char status[128];
-
-	child_run(reexec_helper, &re, &res);
-	ATF_REQUIRE_MSG(child_exited_ok(&res),
-	    "with MALLOC_CONF=%s, helper %s %s: %s (stderr: %s)", conf, helper,
-	    child_status_str(&res, status, sizeof(status)), res.report_line,
-	    res.err_line);
+	helper_dispatch_from(helpers, sizeof(helpers) / sizeof(helpers[0]));
 }
 
 /* Cases ------------------------------------------------------------------ */

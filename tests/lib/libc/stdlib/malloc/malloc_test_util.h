@@ -310,4 +310,83 @@ pattern_check(const void *p, size_t n, unsigned seed)
 	return (n);
 }
 
+/*
+ * Options are read once, at start-up, so a case that needs MALLOC_CONF runs
+ * the test program again with it set: the re-executed program runs the
+ * helper the environment names, from a constructor (before ATF), and exits
+ * with its verdict.
+ */
+#define	HELPER_ENV	"MALLOC_TEST_HELPER"
+#define	REPORT_FD_ENV	"MALLOC_TEST_REPORT_FD"
+
+struct test_helper {
+	const char	*name;
+	int		(*fn)(void);
+};
+
+/* For a constructor: runs and exits with the named helper, if any. */
+static inline void
+helper_dispatch_from(const struct test_helper *helpers, size_t n)
+{
+	const char *name, *fd;
+	size_t i;
+
+	name = getenv(HELPER_ENV);
+	if (name == NULL)
+		return;
+	fd = getenv(REPORT_FD_ENV);
+	child_report_fd = fd != NULL ? atoi(fd) : -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(name, helpers[i].name) == 0)
+			_exit(helpers[i].fn());
+	}
+	child_report("no such helper\n");
+	_exit(127);
+}
+
+struct reexec {
+	const char	*conf;		/* MALLOC_CONF */
+	const char	*helper;
+};
+
+/* In the forked child: become this program again, running a helper. */
+static inline void
+reexec_helper(void *arg)
+{
+	const struct reexec *re = arg;
+	char conf[256], helper[128], fd[64];
+	char *argv[] = { (char *)"malloc_test_helper", NULL };
+	char *envp[] = { conf, helper, fd, NULL };
+
+	snprintf(conf, sizeof(conf), "MALLOC_CONF=%s", re->conf);
+	snprintf(helper, sizeof(helper), "%s=%s", HELPER_ENV, re->helper);
+	snprintf(fd, sizeof(fd), "%s=%d", REPORT_FD_ENV, child_report_fd);
+	execve("/proc/self/exe", argv, envp);
+	child_report("execve of /proc/self/exe failed\n");
+	_exit(126);
+}
+
+/* Runs helper in this program re-executed under MALLOC_CONF=conf. */
+static inline void
+run_helper(const char *conf, const char *helper, struct child_result *res)
+{
+	struct reexec re = { conf, helper };
+
+	child_run(reexec_helper, &re, res);
+}
+
+/* Runs a helper that must exit 0, and fails with what it reported if not. */
+static inline void
+require_helper_ok(const char *conf, const char *helper)
+{
+	static struct child_result res;
+	char status[128];
+
+	run_helper(conf, helper, &res);
+	ATF_REQUIRE_MSG(child_exited_ok(&res),
+	    "with MALLOC_CONF=%s, helper %s %s: %s (stderr: %s)", conf, helper,
+	    child_status_str(&res, status, sizeof(status)), res.report_line,
+	    res.err_line);
+}
+
 #endif /* !MALLOC_TEST_UTIL_H */

@@ -27,8 +27,6 @@
 #define	KiB	((size_t)1 << 10)
 #define	MiB	((size_t)1 << 20)
 
-#define	HELPER_ENV	"MALLOC_TEST_HELPER"
-#define	REPORT_FD_ENV	"MALLOC_TEST_REPORT_FD"
 
 #define	JUNK_ALLOC	0xa5
 #define	JUNK_FREE	0x5a
@@ -163,10 +161,7 @@ helper_allocate(void)
 	return (0);
 }
 
-static const struct helper {
-	const char	*name;
-	int		(*fn)(void);
-} helpers[] = {
+static const struct test_helper helpers[] = {
 	{ "junk_alloc",		helper_junk_alloc },
 	{ "junk_calloc",	helper_junk_calloc },
 	{ "zero_malloc",	helper_zero_malloc },
@@ -180,64 +175,7 @@ __attribute__((constructor))
 static void
 helper_dispatch(void)
 {
-	const char *name, *fd;
-	size_t i;
-
-	name = getenv(HELPER_ENV);
-	if (name == NULL)
-		return;
-	fd = getenv(REPORT_FD_ENV);
-	child_report_fd = fd != NULL ? atoi(fd) : -1;
-	for (i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
-		if (strcmp(name, helpers[i].name) == 0)
-			_exit(helpers[i].fn());
-	}
-	child_report("no such helper\n");
-	_exit(127);
-}
-
-struct reexec {
-	const char	*conf;		/* MALLOC_CONF */
-	const char	*helper;
-};
-
-/* In the forked child: become this program again, running a helper. */
-static void
-reexec_helper(void *arg)
-{
-	const struct reexec *re = arg;
-	char conf[256], helper[128], fd[64];
-	char *argv[] = { (char *)"options_test", NULL };
-	char *envp[] = { conf, helper, fd, NULL };
-
-	snprintf(conf, sizeof(conf), "MALLOC_CONF=%s", re->conf);
-	snprintf(helper, sizeof(helper), "%s=%s", HELPER_ENV, re->helper);
-	snprintf(fd, sizeof(fd), "%s=%d", REPORT_FD_ENV, child_report_fd);
-	execve("/proc/self/exe", argv, envp);
-	child_report("execve of /proc/self/exe failed\n");
-	_exit(126);
-}
-
-static void
-run_helper(const char *conf, const char *helper, struct child_result *res)
-{
-	struct reexec re = { conf, helper };
-
-	child_run(reexec_helper, &re, res);
-}
-
-/* Run a helper that must exit 0, and fail with what it reported if not. */
-static void
-require_helper_ok(const char *conf, const char *helper)
-{
-	static struct child_result res;
-	char status[128];
-
-	run_helper(conf, helper, &res);
-	ATF_REQUIRE_MSG(child_exited_ok(&res),
-	    "with MALLOC_CONF=%s, helper %s %s: %s (stderr: %s)", conf, helper,
-	    child_status_str(&res, status, sizeof(status)), res.report_line,
-	    res.err_line);
+	helper_dispatch_from(helpers, sizeof(helpers) / sizeof(helpers[0]));
 }
 
 ATF_TC_WITHOUT_HEAD(junk_true_fills_new_memory_with_a5);
