@@ -186,6 +186,36 @@ extent_neighbor(struct arena *arena, struct ecache *cache,
 	return (nb);
 }
 
+/* Whether the hooks refuse to join a and b (a directly precedes b). */
+static bool
+extent_merge_refused(struct arena *arena, const struct extent *a,
+    const struct extent *b)
+{
+	return (hooks_merge(arena->hooks, (void *)a->addr, a->size,
+	    (void *)b->addr, b->size, arena->ind));
+}
+
+/*
+ * Joins nb, a free neighbour taken from cache, into ext (left: nb precedes
+ * ext); the pointer-map ends that become interior are cleared.  Returns
+ * whether nb's pages were zeroed.
+ */
+static bool
+extent_absorb(struct ecache *cache, struct extent *ext, struct extent *nb,
+    bool left)
+{
+	bool zeroed = nb->zeroed;
+
+	ecache_remove(cache, nb);
+	pmap_set_ends(nb->addr, nb->size, PMAP_NONE);
+	pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
+	if (left)
+		ext->addr = nb->addr;
+	ext->size += nb->size;
+	extent_desc_free(nb);
+	return (zeroed);
+}
+
 /*
  * Puts a free extent into cache, merged with its free neighbours there.
  * Its pointer-map entries other than the two ends are already clear.
@@ -200,21 +230,11 @@ ecache_put(struct arena *arena, struct ecache *cache, struct extent *ext)
 		ext->zeroed = false;
 	for (side = 0; side < 2; side++) {
 		nb = extent_neighbor(arena, cache, ext, side == 0);
-		if (nb == NULL)
+		if (nb == NULL || (side == 0 ? extent_merge_refused(arena, nb,
+		    ext) : extent_merge_refused(arena, ext, nb)))
 			continue;
-		if (side == 0 ? hooks_merge(arena->hooks, (void *)nb->addr,
-		    nb->size, (void *)ext->addr, ext->size, arena->ind) :
-		    hooks_merge(arena->hooks, (void *)ext->addr, ext->size,
-		    (void *)nb->addr, nb->size, arena->ind))
-			continue;
-		ecache_remove(cache, nb);
-		pmap_set_ends(nb->addr, nb->size, PMAP_NONE);
-		pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
-		if (side == 0)
-			ext->addr = nb->addr;
-		ext->size += nb->size;
-		ext->zeroed = ext->zeroed && nb->zeroed;
-		extent_desc_free(nb);
+		ext->zeroed = extent_absorb(cache, ext, nb, side == 0) &&
+		    ext->zeroed;
 	}
 	ext->slab = false;
 	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, SZ_FREE,
@@ -640,7 +660,8 @@ slab_take(struct extent *slab, const struct bin_info *bi, void **out,
 }
 
 unsigned
-arena_bin_fill(struct arena *arena, unsigned ind, void **out, unsigned n)
+arena_bin_fill(struct arena *arena, unsigned ind, void **out, unsigned n,
+    uint64_t nrequests)
 {
 	const struct bin_info *bi = &bin_infos[ind];
 	struct bin *bin = &arena->bins[ind];
@@ -681,6 +702,7 @@ arena_bin_fill(struct arena *arena, unsigned ind, void **out, unsigned n)
 	}
 	bin->stats.nmalloc += got;
 	bin->stats.curregs += got;
+	bin->stats.nrequests += nrequests;
 	bin->stats.nfills++;
 	mlock_unlock(&bin->lock);
 	return (got);
@@ -869,7 +891,7 @@ arena_large_resize(struct extent *ext, unsigned new_ind, bool zero)
 {
 	struct arena *arena = ext->arena;
 	struct ecache *caches[3] = { &arena->dirty, &arena->muzzy,
-	    &arena->retained };
+	    &arena->retained }, *cache = NULL;
 	size_t new_size = sz_index2size(new_ind), old_usize;
 	struct extent *nb = NULL, *tail;
 	bool nb_zeroed;
@@ -889,25 +911,19 @@ arena_large_resize(struct extent *ext, unsigned new_ind, bool zero)
 		}
 		goto done;
 	}
-	for (i = 0; i < 3 && nb == NULL; i++)
-		nb = extent_neighbor(arena, caches[i], ext, false);
+	/* A neighbour is committed like ext (extent_neighbor checks). */
+	for (i = 0; i < 3 && nb == NULL; i++) {
+		cache = caches[i];
+		nb = extent_neighbor(arena, cache, ext, false);
+	}
 	if (nb == NULL || ext->size + nb->size < new_size ||
-	    hooks_merge(arena->hooks, (void *)ext->addr, ext->size,
-	    (void *)nb->addr, nb->size, arena->ind))
+	    extent_merge_refused(arena, ext, nb))
 		goto fail;
-	if (nb->decommitted && hooks_commit(arena->hooks, (void *)nb->addr,
-	    nb->size, arena->ind))
-		goto fail;
-	ecache_remove(caches[nb->state - EXTENT_DIRTY], nb);
-	pmap_set_ends(nb->addr, nb->size, PMAP_NONE);
-	pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
-	nb_zeroed = nb->zeroed;
-	ext->size += nb->size;
-	extent_desc_free(nb);
+	nb_zeroed = extent_absorb(cache, ext, nb, false);
 	if (ext->size > new_size) {
 		tail = extent_split(arena, ext, new_size);
 		if (tail != NULL)
-			ecache_put(arena, caches[i - 1], tail);
+			ecache_put(arena, cache, tail);
 	}
 	if (zero && !nb_zeroed) {
 		mlock_unlock(&arena->extent_lock);
@@ -971,11 +987,8 @@ arena_malloc(struct arena *arena, unsigned ind, bool zero)
 
 	if (ind >= SC_NBINS)
 		return (arena_large_alloc(arena, ind, PAGE, zero));
-	if (arena_bin_fill(arena, ind, &p, 1) == 0)
+	if (arena_bin_fill(arena, ind, &p, 1, 1) == 0)
 		return (NULL);
-	mlock_lock(&arena->bins[ind].lock);
-	arena->bins[ind].stats.nrequests++;
-	mlock_unlock(&arena->bins[ind].lock);
 	if (zero)
 		memset(p, 0, sz_index2size(ind));
 	return (p);

@@ -89,9 +89,12 @@ struct arena	*arena_get(unsigned ind, bool create);
 /* A new arena at the lowest free index >= narenas_auto (arenas.create). */
 struct arena	*arena_create(extent_hooks_t *hooks);
 
-/* Small: fills out[] with up to n regions of class ind; returns how many. */
+/*
+ * Small: fills out[] with up to n regions of class ind; returns how many.
+ * nrequests is added to the bin's request count under the same lock.
+ */
 unsigned	 arena_bin_fill(struct arena *arena, unsigned ind, void **out,
-		    unsigned n);
+		    unsigned n, uint64_t nrequests);
 /* Gives n small regions back to their slabs, whatever their arenas. */
 void		 arena_bin_flush(void **ptrs, unsigned n, unsigned ind,
 		    uint64_t nrequests, struct arena *requester);

@@ -71,12 +71,24 @@ quarantine_get(struct tsd *tsd)
 	return (q);
 }
 
+/* Takes the oldest block out of a non-empty quarantine, checked. */
+static void *
+quarantine_pop(struct quarantine *q)
+{
+	void *victim = q->slot[q->head];
+
+	harden_check_junk(victim, q->usize[q->head]);
+	q->bytes -= q->usize[q->head];
+	q->head = (q->head + 1) % QUARANTINE_SLOTS;
+	q->len--;
+	return (victim);
+}
+
 void *
 harden_quarantine(struct tsd *tsd, void *ptr, size_t usize)
 {
 	struct quarantine *q = quarantine_get(tsd);
 	unsigned tail;
-	void *victim;
 
 	if (q == NULL)
 		return (ptr);
@@ -87,19 +99,13 @@ harden_quarantine(struct tsd *tsd, void *ptr, size_t usize)
 	q->bytes += usize;
 	if (q->len < QUARANTINE_SLOTS && q->bytes <= QUARANTINE_BYTES)
 		return (NULL);
-	victim = q->slot[q->head];
-	q->bytes -= q->usize[q->head];
-	harden_check_junk(victim, q->usize[q->head]);
-	q->head = (q->head + 1) % QUARANTINE_SLOTS;
-	q->len--;
-	return (victim);
+	return (quarantine_pop(q));
 }
 
 void *
 harden_quarantine_drain(struct tsd *tsd)
 {
 	struct quarantine *q = tsd->quarantine;
-	void *victim;
 
 	if (q == NULL)
 		return (NULL);
@@ -111,10 +117,5 @@ harden_quarantine_drain(struct tsd *tsd)
 		mlock_unlock(&ring_lock);
 		return (NULL);
 	}
-	victim = q->slot[q->head];
-	harden_check_junk(victim, q->usize[q->head]);
-	q->bytes -= q->usize[q->head];
-	q->head = (q->head + 1) % QUARANTINE_SLOTS;
-	q->len--;
-	return (victim);
+	return (quarantine_pop(q));
 }

@@ -275,6 +275,18 @@ validate(const void *ptr, struct pmap_entry entry, const char *fn)
 	return (ext);
 }
 
+/* ptr's size class after validate(); *extp (if not NULL) its extent. */
+static unsigned
+validate_ind(const void *ptr, const char *fn, struct extent **extp)
+{
+	struct pmap_entry entry = pmap_lookup(ptr);
+	struct extent *ext = validate(ptr, entry, fn);
+
+	if (extp != NULL)
+		*extp = ext;
+	return (pmap_entry_szind(entry));
+}
+
 /* Allocation ------------------------------------------------------------- */
 
 /* Periodic work, amortised over the slow paths of each thread. */
@@ -614,8 +626,6 @@ free(void *ptr)
 EXPORT void
 free_sized(void *ptr, size_t size)
 {
-	if (ptr == NULL)
-		return;
 	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, 0, TC_AUTO,
 	    "free_sized");
 }
@@ -623,8 +633,6 @@ free_sized(void *ptr, size_t size)
 EXPORT void
 free_aligned_sized(void *ptr, size_t alignment, size_t size)
 {
-	if (ptr == NULL)
-		return;
 	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, alignment, TC_AUTO,
 	    "free_aligned_sized");
 }
@@ -774,7 +782,7 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	if (q == NULL)
 		return (NULL);
 	memcpy(q, ptr, size < old_usize ? size : old_usize);
-	ifree(ptr, pmap_lookup(ptr), 0, 0, tc, fn);
+	ifree(ptr, entry, 0, 0, tc, fn);
 	return (q);
 }
 
@@ -806,8 +814,7 @@ malloc_usable_size(MALLOC_USABLE_SIZE_CONST void *ptr)
 {
 	if (ptr == NULL || !malloc_initialized)
 		return (0);
-	validate(ptr, pmap_lookup(ptr), "malloc_usable_size");
-	return (sz_index2size(pmap_entry_szind(pmap_lookup(ptr))));
+	return (sz_index2size(validate_ind(ptr, "malloc_usable_size", NULL)));
 }
 
 /* The *allocx() family ---------------------------------------------------- */
@@ -868,8 +875,7 @@ xallocx(void *ptr, size_t size, size_t extra, int flags)
 	size_t old_usize, want, got;
 	unsigned old_ind;
 
-	ext = validate(ptr, pmap_lookup(ptr), "xallocx");
-	old_ind = pmap_entry_szind(pmap_lookup(ptr));
+	old_ind = validate_ind(ptr, "xallocx", &ext);
 	old_usize = sz_index2size(old_ind);
 	if (size + extra < size)
 		extra = SIZE_MAX - size;
@@ -896,8 +902,7 @@ EXPORT size_t
 sallocx(const void *ptr, int flags)
 {
 	(void)flags;
-	validate(ptr, pmap_lookup(ptr), "sallocx");
-	return (sz_index2size(pmap_entry_szind(pmap_lookup(ptr))));
+	return (sz_index2size(validate_ind(ptr, "sallocx", NULL)));
 }
 
 EXPORT void

@@ -158,8 +158,9 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 	bin->nrequests++;
 	if (ind >= SC_NBINS)
 		return (arena_large_alloc(arena, ind, PAGE, false));
+	/* Requests are counted when the bin is flushed. */
 	got = arena_bin_fill(arena, ind, bin->low,
-	    (tcache_ncached_max[ind] + 1u) / 2);
+	    (tcache_ncached_max[ind] + 1u) / 2, 0);
 	if (got == 0)
 		return (NULL);
 	bin->top = bin->low + got - 1;
