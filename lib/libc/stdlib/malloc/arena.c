@@ -719,7 +719,7 @@ bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
 	const struct bin_info *bi = &bin_infos[slab->szind];
 	uint64_t idx;
 
-	idx = sz_region_index(bi, (uintptr_t)ptr - slab->addr);
+	idx = sz_region_index(slab->szind, (uintptr_t)ptr - slab->addr);
 	if (unlikely(idx >= bi->nregs))
 		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
 	if (unlikely(slab->bitmap[idx / 64] & ((uint64_t)1 << (idx % 64))))

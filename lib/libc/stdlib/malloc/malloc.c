@@ -263,8 +263,7 @@ validate(const void *ptr, struct pmap_entry entry, const char *fn)
 		invalid_pointer(ptr, fn);
 	}
 	if (pmap_entry_is_slab(entry)) {
-		if (unlikely(sz_region_index(&bin_infos[ind], (uintptr_t)ptr -
-		    ext->addr) >= bin_infos[ind].nregs))
+		if (unlikely(!sz_region_valid(ind, (uintptr_t)ptr - ext->addr)))
 			msg_fatal("%s(): invalid pointer %p (inside a block)",
 			    fn, ptr);
 	} else if (unlikely((uintptr_t)ptr != ext->addr))
@@ -357,7 +356,6 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 {
 	struct tsd *tsd = &tsd_tls;
 	struct tcache *tcache = NULL;
-	struct tcache_bin *bin;
 	struct prof_tctx *tctx;
 	struct arena *arena;
 	size_t usize;
@@ -390,10 +388,9 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 		p = imalloc_sampled(tsd, arena, ind, alignment, zero, tctx);
 		zeroed = zero;
 	} else if (tcache != NULL && ind < tcache_nbins && alignment <= PAGE) {
-		bin = &tcache->bins[ind];
-		if (bin->top != bin->low) {
-			bin->nrequests++;
-			p = *--bin->top;
+		if (tcache->top[ind] != tcache->low[ind]) {
+			tcache->nrequests[ind]++;
+			p = *--tcache->top[ind];
 			if (unlikely(opt.harden) && *(uintptr_t *)p == free_key)
 				harden_check_junk(p, usize);
 		} else
@@ -421,7 +418,6 @@ ALWAYS_INLINE void *
 malloc_fast(size_t size)
 {
 	struct tsd *tsd = &tsd_tls;
-	struct tcache_bin *bin;
 	uint64_t allocated;
 	unsigned ind;
 	void **top;
@@ -429,15 +425,15 @@ malloc_fast(size_t size)
 
 	if (unlikely(size > SC_LOOKUP_MAX))
 		return (NULL);
-	ind = sz_lookup[(size + QUANTUM - 1) >> LG_QUANTUM];
-	bin = &tsd->tcache.bins[ind];
-	top = bin->top;
+	ind = sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM];
+	top = tsd->tcache.top[ind];
 	allocated = tsd->allocated + sz_index2size(ind);
-	if (unlikely(top == bin->low || allocated >= tsd->alloc_event_at))
+	if (unlikely(top == tsd->tcache.low[ind] ||
+	    allocated >= tsd->alloc_event_at))
 		return (NULL);
 	p = *--top;
-	bin->top = top;
-	bin->nrequests++;
+	tsd->tcache.top[ind] = top;
+	tsd->tcache.nrequests[ind]++;
 	tsd->allocated = allocated;
 	*(uintptr_t *)p = 0;
 	return (p);
@@ -489,17 +485,14 @@ static void
 idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
     struct extent *ext, unsigned ind, const char *fn)
 {
-	struct tcache_bin *bin;
-
 	if (!pmap_entry_is_slab(entry) && ext->prof_tctx != NULL) {
 		prof_sample_free(ext->prof_tctx, ptr, sz_index2size(ind));
 		ext->prof_tctx = NULL;
 		arena_large_dalloc(ext);
 	} else if (tcache != NULL && ind < tcache_nbins) {
-		bin = &tcache->bins[ind];
 		*(uintptr_t *)ptr = free_key;
-		if (tcache_bin_ncached(bin) < tcache_ncached_max[ind])
-			*bin->top++ = ptr;
+		if (tcache_bin_ncached(tcache, ind) < tcache_ncached_max[ind])
+			*tcache->top[ind]++ = ptr;
 		else
 			tcache_flush_push(tcache, ind, ptr);
 	} else
@@ -598,8 +591,6 @@ EXPORT void
 free(void *ptr)
 {
 	struct tsd *tsd = &tsd_tls;
-	const struct bin_info *bi;
-	struct tcache_bin *bin;
 	uintptr_t bits;
 	unsigned ind;
 	void **top;
@@ -607,16 +598,15 @@ free(void *ptr)
 	bits = pmap_lookup_bits(ptr);
 	if (likely(bits & PMAP_SLAB)) {
 		ind = (unsigned)(bits & PMAP_SZIND_MASK);
-		bi = &bin_infos[ind];
-		bin = &tsd->tcache.bins[ind];
-		top = bin->top;
-		if (likely(sz_region_index(bi, (uintptr_t)ptr -
-		    (bits & ~PAGE_MASK)) < bi->nregs &&
-		    *(uintptr_t *)ptr != free_key && top < bin->high)) {
+		top = tsd->tcache.top[ind];
+		if (likely(sz_region_valid(ind, (uintptr_t)ptr -
+		    (bits & ~PAGE_MASK)) &&
+		    *(uintptr_t *)ptr != free_key &&
+		    top < tsd->tcache.high[ind])) {
 			*(uintptr_t *)ptr = free_key;
 			*top = ptr;
-			bin->top = top + 1;
-			tsd->deallocated += bi->reg_size;
+			tsd->tcache.top[ind] = top + 1;
+			tsd->deallocated += sz_index2size(ind);
 			return;
 		}
 	}

@@ -7,8 +7,7 @@
 #include "base.h"
 #include "pmap.h"
 
-uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
-struct pmap_leaf	pmap_zero_leaf;
+struct pmap	pmap;
 
 static struct pmap_leaf *
 pmap_leaf(uintptr_t addr)
@@ -16,21 +15,21 @@ pmap_leaf(uintptr_t addr)
 	uintptr_t *slot, off, expected;
 	struct pmap_leaf *leaf;
 
-	slot = &pmap_root[(addr >> (LG_PAGE + PMAP_LG_LEAF)) &
+	slot = &pmap.root[(addr >> (LG_PAGE + PMAP_LG_LEAF)) &
 	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)];
 	off = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	if (off != 0)
-		return ((struct pmap_leaf *)((char *)&pmap_zero_leaf + off));
+		return ((struct pmap_leaf *)((char *)&pmap.zero_leaf + off));
 	leaf = base_alloc(sizeof(struct pmap_leaf), PAGE);
 	if (leaf == NULL)
 		return (NULL);
-	off = (uintptr_t)leaf - (uintptr_t)&pmap_zero_leaf;
+	off = (uintptr_t)leaf - (uintptr_t)&pmap.zero_leaf;
 	expected = 0;
 	/* A racing thread may win; its leaf is used and ours is wasted. */
 	if (!__atomic_compare_exchange_n(slot, &expected, off, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		off = expected;
-	return ((struct pmap_leaf *)((char *)&pmap_zero_leaf + off));
+	return ((struct pmap_leaf *)((char *)&pmap.zero_leaf + off));
 }
 
 bool

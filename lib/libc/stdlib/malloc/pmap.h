@@ -37,12 +37,6 @@ struct pmap_entry {
 #define	PMAP_NONE	((struct pmap_entry){ 0, NULL })
 
 /*
- * Root slots hold a leaf's address minus pmap_zero_leaf's, so that the
- * all-zero root (in .bss) points every slot at the zero leaf: a lookup
- * needs no NULL test, and the zero leaf's pages are never written.
- */
-extern HIDDEN uintptr_t	pmap_root[(size_t)1 << PMAP_LG_ROOT];
-/*
  * A leaf keeps the two words in separate arrays, so that the first words
  * free() reads are dense: one cache line covers 8 pages.
  */
@@ -51,15 +45,27 @@ struct pmap_leaf {
 	struct extent	*ext[(size_t)1 << PMAP_LG_LEAF];
 };
 
-extern HIDDEN struct pmap_leaf	pmap_zero_leaf;
+/*
+ * Root slots hold a leaf's address minus zero_leaf's, so that the all-zero
+ * root (in .bss) points every slot at the zero leaf: a lookup needs no
+ * NULL test, and the zero leaf's pages are never written.  Both live in
+ * one object so that position-independent code finds both from one
+ * address.
+ */
+struct pmap {
+	struct pmap_leaf	zero_leaf;
+	uintptr_t		root[(size_t)1 << PMAP_LG_ROOT];
+};
+
+extern HIDDEN struct pmap	pmap;
 
 ALWAYS_INLINE struct pmap_leaf *
 pmap_leaf_of(const void *ptr)
 {
 	uintptr_t p = (uintptr_t)ptr;
 
-	return ((struct pmap_leaf *)((char *)&pmap_zero_leaf +
-	    pmap_root[(p >> (LG_PAGE + PMAP_LG_LEAF)) &
+	return ((struct pmap_leaf *)((char *)&pmap.zero_leaf +
+	    pmap.root[(p >> (LG_PAGE + PMAP_LG_LEAF)) &
 	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)]));
 }
 

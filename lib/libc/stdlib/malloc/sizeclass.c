@@ -4,8 +4,7 @@
  */
 #include "sizeclass.h"
 
-uint8_t		sz_lookup[(SC_LOOKUP_MAX >> LG_QUANTUM) + 1];
-size_t		sz_index2size_tab[SC_NSIZES];
+struct sz_tables	sz_tab;
 struct bin_info	bin_infos[SC_NBINS];
 
 static size_t
@@ -42,8 +41,9 @@ sz_size2index_compute(size_t size)
  * superpages densely.
  */
 static void
-bin_info_init(struct bin_info *bi, size_t reg_size)
+bin_info_init(unsigned ind, size_t reg_size)
 {
+	struct bin_info *bi = &bin_infos[ind];
 	size_t npages, best = 0, best_waste = SIZE_MAX, slab, nregs, waste;
 	size_t want = 16 * PAGE / reg_size;
 	uint64_t d0, inv;
@@ -69,13 +69,14 @@ bin_info_init(struct bin_info *bi, size_t reg_size)
 	bi->reg_size = (uint32_t)reg_size;
 	bi->slab_npages = (uint8_t)best;
 	bi->nregs = (uint16_t)(best * PAGE / reg_size);
-	bi->div_shift = (uint8_t)__builtin_ctzll(reg_size);
-	d0 = reg_size >> bi->div_shift;
+	sz_tab.nregs[ind] = bi->nregs;
+	sz_tab.div_shift[ind] = (uint8_t)__builtin_ctzll(reg_size);
+	d0 = reg_size >> sz_tab.div_shift[ind];
 	/* Newton's iteration doubles the correct low bits each step. */
 	inv = d0;
 	for (i = 0; i < 6; i++)
 		inv *= 2 - d0 * inv;
-	bi->div_inv = inv;
+	sz_tab.div_inv[ind] = inv;
 }
 
 void
@@ -85,14 +86,14 @@ sizeclass_boot(void)
 	size_t s;
 
 	for (ind = 0; ind < SC_NSIZES; ind++)
-		sz_index2size_tab[ind] = class_size(ind);
+		sz_tab.index2size[ind] = class_size(ind);
 	for (s = 0, ind = 0; s <= SC_LOOKUP_MAX; s += QUANTUM) {
 		while (class_size(ind) < s)
 			ind++;
-		sz_lookup[s >> LG_QUANTUM] = (uint8_t)ind;
+		sz_tab.lookup[s >> LG_QUANTUM] = (uint8_t)ind;
 	}
 	for (ind = 0; ind < SC_NBINS; ind++)
-		bin_info_init(&bin_infos[ind], class_size(ind));
+		bin_info_init(ind, class_size(ind));
 }
 
 /* Page-size classes: 1, 2, 3 pages, then four per doubling. */

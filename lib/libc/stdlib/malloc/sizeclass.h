@@ -26,21 +26,32 @@
 /* Page-size classes, for the extent caches' best-fit buckets. */
 #define	PSZ_N		136
 
-/*
- * Slab geometry of one small class.  A pointer p of the slab at base is the
- * start of region i exactly when ror(off * div_inv, div_shift) == i < nregs,
- * with off = p - base: one multiply validates and indexes a pointer.
- */
+/* Slab geometry of one small class. */
 struct bin_info {
-	uint64_t	div_inv;	/* inverse of the odd part of reg_size */
 	uint32_t	reg_size;
 	uint16_t	nregs;
-	uint8_t		div_shift;	/* log2 of reg_size's power of two */
 	uint8_t		slab_npages;
 };
 
-extern HIDDEN uint8_t		sz_lookup[(SC_LOOKUP_MAX >> LG_QUANTUM) + 1];
-extern HIDDEN size_t		sz_index2size_tab[SC_NSIZES];
+/*
+ * The tables the fast paths read, in one object so that position-
+ * independent code reaches all of them from one address: malloc reads
+ * lookup and index2size, free div_inv, div_shift, nregs and index2size,
+ * each one instruction off the same base register.
+ *
+ * A pointer p of the slab at base is the start of region i exactly when
+ * ror(off * div_inv, div_shift) == i < nregs, with off = p - base: one
+ * multiply validates and indexes a pointer.
+ */
+struct sz_tables {
+	size_t		index2size[SC_NSIZES];
+	uint64_t	div_inv[SC_NBINS];	/* inverse of reg_size's odd part */
+	uint64_t	nregs[SC_NBINS];	/* 64-bit: compared with a product */
+	uint8_t		div_shift[SC_NBINS];	/* log2 of reg_size's power of 2 */
+	uint8_t		lookup[(SC_LOOKUP_MAX >> LG_QUANTUM) + 1];
+};
+
+extern HIDDEN struct sz_tables	sz_tab;
 extern HIDDEN struct bin_info	bin_infos[SC_NBINS];
 
 void	sizeclass_boot(void);
@@ -50,14 +61,14 @@ ALWAYS_INLINE unsigned
 sz_size2index(size_t size)
 {
 	if (likely(size <= SC_LOOKUP_MAX))
-		return (sz_lookup[(size + QUANTUM - 1) >> LG_QUANTUM]);
+		return (sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM]);
 	return (sz_size2index_compute(size));
 }
 
 ALWAYS_INLINE size_t
 sz_index2size(unsigned ind)
 {
-	return (sz_index2size_tab[ind]);
+	return (sz_tab.index2size[ind]);
 }
 
 /* Usable size of a request, or 0 when it exceeds SC_MAX. */
@@ -71,11 +82,19 @@ sz_s2u(size_t size)
 
 /* Region index of off within a slab of class ind, or >= nregs if invalid. */
 ALWAYS_INLINE uint64_t
-sz_region_index(const struct bin_info *bi, uintptr_t off)
+sz_region_index(unsigned ind, uintptr_t off)
 {
-	uint64_t q = (uint64_t)off * bi->div_inv;
+	uint64_t q = (uint64_t)off * sz_tab.div_inv[ind];
+	unsigned k = sz_tab.div_shift[ind];
 
-	return ((q >> bi->div_shift) | (q << ((64 - bi->div_shift) & 63)));
+	return ((q >> k) | (q << ((64 - k) & 63)));
+}
+
+/* Whether off is a region start within a slab of class ind. */
+ALWAYS_INLINE bool
+sz_region_valid(unsigned ind, uintptr_t off)
+{
+	return (sz_region_index(ind, off) < sz_tab.nregs[ind]);
 }
 
 unsigned	psz_floor_index(size_t npages);

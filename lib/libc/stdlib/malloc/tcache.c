@@ -58,19 +58,28 @@ tcache_boot(void)
 	}
 }
 
+/* Every bin disabled: low == top == high (NULL). */
+static void
+tcache_bins_clear(struct tcache *tcache)
+{
+	memset(tcache->top, 0, sizeof(tcache->top));
+	memset(tcache->low, 0, sizeof(tcache->low));
+	memset(tcache->high, 0, sizeof(tcache->high));
+	memset(tcache->nrequests, 0, sizeof(tcache->nrequests));
+}
+
 static void
 tcache_bins_set(struct tcache *tcache)
 {
 	void **slot = tcache->stack;
-	struct tcache_bin *bin;
 	unsigned ind;
 	bool slow_free = opt.junk_free || opt.harden;
 
-	memset(tcache->bins, 0, sizeof(tcache->bins));
+	tcache_bins_clear(tcache);
 	for (ind = 0; ind < tcache_nbins; ind++) {
-		bin = &tcache->bins[ind];
-		bin->low = bin->top = slot;
-		bin->high = slow_free ? slot : slot + tcache_ncached_max[ind];
+		tcache->low[ind] = tcache->top[ind] = slot;
+		tcache->high[ind] = slow_free ? slot :
+		    slot + tcache_ncached_max[ind];
 		slot += tcache_ncached_max[ind];
 	}
 }
@@ -82,7 +91,7 @@ tcache_init(struct tcache *tcache, struct arena *arena)
 
 	tcache->arena = arena;
 	if (tcache_nbins == 0) {
-		memset(tcache->bins, 0, sizeof(tcache->bins));
+		tcache_bins_clear(tcache);
 		tcache->stack = NULL;
 		return (false);
 	}
@@ -105,23 +114,23 @@ tcache_init(struct tcache *tcache, struct arena *arena)
 void
 tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep)
 {
-	struct tcache_bin *bin = &tcache->bins[ind];
-	unsigned n, ncached = tcache_bin_ncached(bin), i;
+	void **low = tcache->low[ind];
+	unsigned n, ncached = tcache_bin_ncached(tcache, ind), i;
 
 	if (ncached <= keep)
 		return;
 	n = ncached - keep;
 	if (ind < SC_NBINS)
-		arena_bin_flush(bin->low, n, ind, bin->nrequests,
+		arena_bin_flush(low, n, ind, tcache->nrequests[ind],
 		    tcache->arena);
 	else {
 		for (i = 0; i < n; i++)
 			arena_large_dalloc(pmap_entry_extent(
-			    pmap_lookup(bin->low[i])));
+			    pmap_lookup(low[i])));
 	}
-	bin->nrequests = 0;
-	memmove(bin->low, bin->low + n, keep * sizeof(void *));
-	bin->top = bin->low + keep;
+	tcache->nrequests[ind] = 0;
+	memmove(low, low + n, keep * sizeof(void *));
+	tcache->top[ind] = low + keep;
 }
 
 void
@@ -139,7 +148,7 @@ tcache_destroy(struct tcache *tcache)
 	void **stack = tcache->stack;
 
 	tcache_flush(tcache);
-	memset(tcache->bins, 0, sizeof(tcache->bins));
+	tcache_bins_clear(tcache);
 	tcache->stack = NULL;
 	if (stack == NULL)
 		return;
@@ -152,30 +161,28 @@ tcache_destroy(struct tcache *tcache)
 void *
 tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 {
-	struct tcache_bin *bin = &tcache->bins[ind];
 	unsigned got;
 
-	bin->nrequests++;
+	tcache->nrequests[ind]++;
 	if (ind >= SC_NBINS)
 		return (arena_large_alloc(arena, ind, PAGE, false));
 	/* Requests are counted when the bin is flushed. */
-	got = arena_bin_fill(arena, ind, bin->low,
+	got = arena_bin_fill(arena, ind, tcache->low[ind],
 	    (tcache_ncached_max[ind] + 1u) / 2, 0);
 	if (got == 0)
 		return (NULL);
-	bin->top = bin->low + got - 1;
-	return (*bin->top);
+	tcache->top[ind] = tcache->low[ind] + got - 1;
+	return (*tcache->top[ind]);
 }
 
 void
 tcache_flush_push(struct tcache *tcache, unsigned ind, void *ptr)
 {
-	struct tcache_bin *bin = &tcache->bins[ind];
 	unsigned cap = tcache_ncached_max[ind];
 
-	if (tcache_bin_ncached(bin) >= cap)
+	if (tcache_bin_ncached(tcache, ind) >= cap)
 		tcache_bin_flush(tcache, ind, cap / 2);
-	*bin->top++ = ptr;
+	*tcache->top[ind]++ = ptr;
 }
 
 void

@@ -3,12 +3,17 @@
  * cache_bin.  A pop is a load and a decrement, a push a store and an
  * increment; batches move between a stack and the arena under one lock.
  *
- * A bin's items are [low, top).  The fast paths compare top with low
- * (malloc: empty?) and with high (free: full?).  high is where the fast
- * path stops pushing; it is below the real capacity (cap) when a mode
+ * Bin ind's items are [low[ind], top[ind]).  The fast paths compare top
+ * with low (malloc: empty?) and with high (free: full?).  high is where the
+ * fast path stops pushing; it is below the real capacity (cap) when a mode
  * needs every free on the slow path (junk on free, quarantine), and equal
  * to low when the bin is disabled (low == top == high: both paths slow).
  * The all-zero bin of a fresh thread is therefore disabled too.
+ *
+ * The fields are parallel arrays rather than an array of bin structs: in
+ * the thread's own cache (at offset 0 of initial-exec TLS, see tsd.h)
+ * top[ind] is then one %fs-relative load with ind as a scaled index, where
+ * a struct would first need its address computed.
  */
 #ifndef MALLOC_TCACHE_H
 #define	MALLOC_TCACHE_H
@@ -20,17 +25,14 @@
 
 struct arena;
 
-struct tcache_bin {
-	void		**top;
-	void		**low;
-	void		**high;
-	uint64_t	nrequests;	/* hits and misses since last flush */
-};
-
 struct tcache {
-	struct tcache_bin	bins[TCACHE_NBINS_MAX];
-	void			**stack;	/* memory behind the bins */
-	struct arena		*arena;		/* arena stats are merged to */
+	void		**top[TCACHE_NBINS_MAX];
+	void		**low[TCACHE_NBINS_MAX];
+	void		**high[TCACHE_NBINS_MAX];
+	/* Hits and misses since the bin was last flushed. */
+	uint64_t	nrequests[TCACHE_NBINS_MAX];
+	void		**stack;	/* memory behind the bins */
+	struct arena	*arena;		/* arena stats are merged to */
 };
 
 /* Classes the caches hold, and each bin's capacity; set at boot. */
@@ -55,9 +57,9 @@ void	tcache_postfork_parent(void);
 void	tcache_postfork_child(void);
 
 ALWAYS_INLINE unsigned
-tcache_bin_ncached(const struct tcache_bin *bin)
+tcache_bin_ncached(const struct tcache *tcache, unsigned ind)
 {
-	return ((unsigned)(bin->top - bin->low));
+	return ((unsigned)(tcache->top[ind] - tcache->low[ind]));
 }
 
 #endif /* !MALLOC_TCACHE_H */
