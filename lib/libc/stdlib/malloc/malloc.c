@@ -25,20 +25,26 @@
  *   the only cheap way to catch every double free before the block is
  *   handed out twice, which the hardening requirements demand; the word is
  *   in a line the program just used (free) or is about to use (malloc).
- *   Its load in free costs when the freed block is cold (a FIFO of live
- *   blocks: about 10% on such workloads, by measurement); checking it when
- *   malloc pops the block instead would make free store-only, at the price
- *   of tagging the entries a refill pushes and of reporting some double
- *   frees at the next allocation rather than at the second free.
- * - The budget of 40 instructions per malloc+free pair is not met: 79 to
- *   85 by callgrind (jemalloc 76 to 91, tcmalloc 76 to 82, glibc 138).  What the others do
- *   not do costs about 17 of them: the region check of free (a pointer into
- *   a block or not ours must be refused before it enters a cache: 8), the
- *   free key (4, and 1 in malloc) and the thread's byte counters that
- *   statistics and profiling share (4).  Pointer-map entries carry the slab
- *   base so that free loads no descriptor (pmap.h); a flat pointer map
- *   would save 6 more but needs 256 GiB of address space, which valgrind
- *   and RLIMIT_AS refuse.
+ * - The budget of 40 instructions per malloc+free pair is not met: 67
+ *   back to back, 73 through a window of 1000 live blocks, by callgrind
+ *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
+ *   to 144).  Of the 67, about 11 are the loop and the two calls; malloc
+ *   takes 21 and free 35.  What the others do not do costs about 18: the
+ *   region check of free (a pointer into a block or not ours must be
+ *   refused before it enters a cache: 8), the free key (4 in free, 1 in
+ *   malloc), the thread's byte counters that statistics and profiling
+ *   share (5).  The rest is already one access per datum: the thread
+ *   cache's fields are parallel arrays indexed off %fs (tcache.h), the
+ *   class tables share one base address (sizeclass.h), and pointer-map
+ *   entries carry the slab base so that free loads no descriptor (pmap.h).
+ *   A flat pointer map would save 5 more but needs 256 GiB of address
+ *   space, which valgrind and RLIMIT_AS refuse.
+ * - The free key is loaded from the freed block, which is cold when the
+ *   program frees in FIFO order: a build without that load was 14% faster
+ *   on the window benchmark (and then faster than tcmalloc).  It stays,
+ *   because it is what lets free catch free(a); free(b); free(a) at the
+ *   third call, as glibc does (its tcache key is the same load), rather
+ *   than at a later malloc or flush.
  * - Background threads stay off by default, as in jemalloc (see malloc(3)
  *   TUNING); purging is driven by allocation activity instead.
  */
