@@ -45,21 +45,22 @@ struct extent_list {
  * region i is free; nfree counts the set bits.
  */
 struct extent {
+	/* What freeing a region reads and writes, in the first cache line. */
 	uintptr_t		addr;
-	size_t			size;
 	struct arena		*arena;
-	struct extent_link	link;		/* cache bucket or bin list */
-	struct extent_link	lru;		/* cache age order */
 	uint8_t			state;
 	uint8_t			szind;		/* active: size class */
 	bool			slab;
+	bool			in_nonfull;	/* slab on its bin's list */
+	uint16_t		nfree;
 	bool			zeroed;		/* every page reads as zero */
 	bool			decommitted;	/* retained, decommitted by hooks */
-	bool			in_nonfull;	/* slab on its bin's list */
-	bool			guarded;	/* last page is a guard (harden) */
-	uint16_t		nfree;
-	void			*prof_tctx;	/* sampled allocation's record */
 	uint64_t		bitmap[SC_BITMAP_WORDS];
+	size_t			size;
+	bool			guarded;	/* last page is a guard (harden) */
+	struct extent_link	link;		/* cache bucket or bin list */
+	struct extent_link	lru;		/* cache age order */
+	void			*prof_tctx;	/* sampled allocation's record */
 } CACHE_ALIGNED;
 
 struct ecache {
