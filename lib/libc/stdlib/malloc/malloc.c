@@ -592,9 +592,11 @@ free_slow(void *ptr)
  * The free fast path: a region start of a slab whose class is cached, not
  * carrying the free key, into a bin with room.  It reads one pointer-map
  * word, which holds the slab's base and class: no extent descriptor.
+ * Sized frees (sized true) also need size to be of the block's class;
+ * anything else, and every error, is left to ifree().
  */
-EXPORT void
-free(void *ptr)
+ALWAYS_INLINE bool
+free_fast(void *ptr, size_t size, bool sized)
 {
 	struct tsd *tsd = &tsd_tls;
 	uintptr_t bits;
@@ -602,35 +604,56 @@ free(void *ptr)
 	void **top;
 
 	bits = pmap_lookup_bits(ptr);
-	if (likely(bits & PMAP_SLAB)) {
-		ind = (unsigned)(bits & PMAP_SZIND_MASK);
-		top = tsd->tcache.top[ind];
-		if (likely(sz_region_valid(ind, (uintptr_t)ptr -
-		    (bits & ~PAGE_MASK)) &&
-		    *(uintptr_t *)ptr != free_key &&
-		    top < tsd->tcache.high[ind])) {
-			*(uintptr_t *)ptr = free_key;
-			*top = ptr;
-			tsd->tcache.top[ind] = top + 1;
-			tsd->deallocated += sz_index2size(ind);
-			return;
-		}
-	}
+	if (unlikely(!(bits & PMAP_SLAB)))
+		return (false);
+	ind = (unsigned)(bits & PMAP_SZIND_MASK);
+	if (sized && (size > SC_LOOKUP_MAX ||
+	    sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM] != ind))
+		return (false);
+	top = tsd->tcache.top[ind];
+	if (unlikely(!sz_region_valid(ind, (uintptr_t)ptr -
+	    (bits & ~PAGE_MASK)) ||
+	    *(uintptr_t *)ptr == free_key ||
+	    top >= tsd->tcache.high[ind]))
+		return (false);
+	*(uintptr_t *)ptr = free_key;
+	*top = ptr;
+	tsd->tcache.top[ind] = top + 1;
+	tsd->deallocated += sz_index2size(ind);
+	return (true);
+}
+
+EXPORT void
+free(void *ptr)
+{
+	if (likely(free_fast(ptr, 0, false)))
+		return;
 	free_slow(ptr);
+}
+
+/* Out of line, so that the sized fast paths keep their registers free. */
+static NOINLINE void
+free_sized_slow(void *ptr, size_t size, size_t alignment, int tc,
+    const char *fn)
+{
+	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, alignment, tc, fn);
 }
 
 EXPORT void
 free_sized(void *ptr, size_t size)
 {
-	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, 0, TC_AUTO,
-	    "free_sized");
+	if (likely(free_fast(ptr, size, true)))
+		return;
+	free_sized_slow(ptr, size, 0, TC_AUTO, "free_sized");
 }
 
 EXPORT void
 free_aligned_sized(void *ptr, size_t alignment, size_t size)
 {
-	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, alignment, TC_AUTO,
-	    "free_aligned_sized");
+	/* Up to QUANTUM, alignment does not change the class. */
+	if (likely(alignment <= QUANTUM && free_fast(ptr, size, true)))
+		return;
+	free_sized_slow(ptr, size, alignment, TC_AUTO, "free_aligned_sized");
 }
 
 /* Aligned allocation ---------------------------------------------------- */
@@ -917,10 +940,12 @@ dallocx(void *ptr, int flags)
 EXPORT void
 sdallocx(void *ptr, size_t size, int flags)
 {
-	struct xflags x = xflags_decode(flags);
+	struct xflags x;
 
-	ifree(ptr, pmap_lookup(ptr), size == 0 ? 1 : size, x.alignment, x.tc,
-	    "sdallocx");
+	if (likely(flags == 0 && free_fast(ptr, size, true)))
+		return;
+	x = xflags_decode(flags);
+	free_sized_slow(ptr, size, x.alignment, x.tc, "sdallocx");
 }
 
 EXPORT size_t
