@@ -23,6 +23,7 @@
 #define	MiB		((size_t)1 << 20)
 #define	SMALL_MAX	(16 * KiB)
 #define	LG_BIG_MAX	26		/* 64 MiB */
+#define	nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* The alignment malloc owes a block of size n: 16, or less for tiny ones. */
 static size_t
@@ -256,6 +257,51 @@ ATF_TC_BODY(live_blocks_do_not_overlap, tc)
 		free(blocks[i]);
 }
 
+/*
+ * A sized free of the right class (free_sized, free_aligned_sized,
+ * sdallocx) gives the block back like free(): the next allocation of the
+ * class gets it again (the thread cache is LIFO), and thread.deallocated
+ * grows by the usable size, not the claimed one.
+ */
+ATF_TC_WITHOUT_HEAD(sized_frees_recycle_like_free);
+ATF_TC_BODY(sized_frees_recycle_like_free, tc)
+{
+	static const size_t sizes[] = { 1, 16, 17, 100, 1000, 1024, 5000,
+	    14000, 20000, 32768 };
+	uint64_t before, after;
+	size_t i, n, claim, sz = sizeof(before);
+	void *p, *q;
+	int how;
+
+	for (how = 0; how < 3; how++)
+		for (i = 0; i < nitems(sizes); i++) {
+			n = nallocx(sizes[i], 0);
+			p = malloc(n);
+			ATF_REQUIRE(p != NULL);
+			/* The smallest size of the class claims it. */
+			for (claim = n; claim > 1 && nallocx(claim - 1, 0) == n;
+			    claim--)
+				;
+			ATF_REQUIRE(mallctl("thread.deallocated", &before, &sz,
+			    NULL, 0) == 0);
+			if (how == 0)
+				free_sized(p, claim);
+			else if (how == 1)
+				free_aligned_sized(p, 16, claim);
+			else
+				sdallocx(p, claim, 0);
+			ATF_REQUIRE(mallctl("thread.deallocated", &after, &sz,
+			    NULL, 0) == 0);
+			ATF_CHECK_EQ_MSG(after - before, n, "size %zu way %d: "
+			    "deallocated %ju, usable %zu", claim, how,
+			    (uintmax_t)(after - before), n);
+			q = malloc(n);
+			ATF_CHECK_MSG(q == p, "size %zu way %d: %p then %p",
+			    claim, how, p, q);
+			free(q);
+		}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -268,5 +314,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, usable_size_follows_four_classes_per_doubling);
 	ATF_TP_ADD_TC(tp, usable_size_matches_nallocx);
 	ATF_TP_ADD_TC(tp, live_blocks_do_not_overlap);
+	ATF_TP_ADD_TC(tp, sized_frees_recycle_like_free);
 	return (atf_no_error());
 }
