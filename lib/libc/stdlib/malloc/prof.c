@@ -411,10 +411,10 @@ prof_ret_in_entry(uintptr_t ret)
 }
 
 /*
- * The calling thread's stack, [lo, hi), looked up at its first fp walk.
- * pthread_getattr_np may allocate (it reads /proc/self/maps for the main
- * thread): the caller is on the sampling slow path, marked busy, so such
- * an allocation is not sampled.  False when the bounds are known.
+ * The calling thread's stack, [lo, hi), looked up at its first fp walk
+ * (or at boot).  pthread_getattr_np may allocate (for the main thread it
+ * reads /proc/self/maps): the thread is marked busy meanwhile, so that
+ * such an allocation is not sampled.  False when the bounds are known.
  */
 static bool
 prof_stack_bounds(struct prof_tls *pt)
@@ -423,14 +423,19 @@ prof_stack_bounds(struct prof_tls *pt)
 	pthread_attr_t attr;
 	size_t size;
 	void *addr;
+	bool busy;
 	int err;
 
 	if (pt->stack_state == PROF_STACK_UNKNOWN) {
 		pt->stack_state = PROF_STACK_NONE;
-		if (pthread_getattr_np(pthread_self(), &attr) != 0)
-			return (true);
-		err = pthread_attr_getstack(&attr, &addr, &size);
-		pthread_attr_destroy(&attr);
+		busy = pt->busy;
+		pt->busy = true;
+		err = pthread_getattr_np(pthread_self(), &attr);
+		if (err == 0) {
+			err = pthread_attr_getstack(&attr, &addr, &size);
+			pthread_attr_destroy(&attr);
+		}
+		pt->busy = busy;
 		if (err != 0)
 			return (true);
 		pt->stack_lo = (uintptr_t)addr;
