@@ -10,12 +10,16 @@
  * xorshift generator, so no atomics and no shared state until a sample is
  * actually taken.  Everything here is a slow path.
  *
- * Backtraces: libgcc's _Unwind_Backtrace (libgcc_s is opened only when
- * profiling is on), warmed up in prof_boot_late so
+ * Backtraces (opt.prof_unwind): by default the frame-pointer chain, a
+ * hundred-odd instructions a sample, checked against libgcc's
+ * _Unwind_Backtrace (some 16,000, but it reads .eh_frame and so sees
+ * frames built without frame pointers) on the first samples and every
+ * 64th; a disagreement turns the process to libgcc for good.  libgcc_s is
+ * opened only when profiling is on, and warmed up in prof_boot_late so
  * that its one-time initialisation (lazy binding, register table) happens
- * outside any allocation.  With glibc >= 2.35 it finds unwind tables with
- * _dl_find_object, which neither locks nor allocates.  It follows .eh_frame
- * tables, so programs built without frame pointers get full stacks too.
+ * outside any allocation; with glibc >= 2.35 it finds unwind tables with
+ * _dl_find_object, which neither locks nor allocates.  The allocator is
+ * built with frame pointers (Makefile.inc) so that the chain crosses it.
  * The frames of the allocator itself are cut: everything up to and
  * including the last frame of a public allocation entry point (malloc,
  * calloc, ...), which is why the allocator is built without sibling-call
