@@ -275,6 +275,17 @@ prof_sample_distance(struct prof_tls *pt)
  * program's own frames, so the check ignores that many.
  */
 #define	PROF_CHECK_TAIL		3
+/*
+ * The fp walk needs our own frames (MALLOC_PROF_FP: Makefile.inc builds
+ * the allocator with frame pointers), a frame record layout it knows and
+ * the thread's stack bounds (glibc's pthread_getattr_np).
+ */
+#if defined(MALLOC_PROF_FP) && defined(__GLIBC__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+#define	PROF_FP_WALK		1
+#else
+#define	PROF_FP_WALK		0
+#endif
 
 enum prof_unwind { PROF_UNWIND_AUTO, PROF_UNWIND_FP, PROF_UNWIND_LIBGCC };
 
@@ -398,6 +409,7 @@ prof_entries_measure(void)
 	return (false);
 }
 
+#if PROF_FP_WALK
 /* Whether the call that returns to ret was made by an entry point. */
 static inline bool
 prof_ret_in_entry(uintptr_t ret)
@@ -413,6 +425,7 @@ prof_ret_in_entry(uintptr_t ret)
 			return (true);
 	return (false);
 }
+#endif
 
 /*
  * The calling thread's stack, [lo, hi), looked up at its first fp walk
@@ -423,7 +436,7 @@ prof_ret_in_entry(uintptr_t ret)
 static bool
 prof_stack_bounds(struct prof_tls *pt)
 {
-#if defined(__GLIBC__)
+#if PROF_FP_WALK
 	pthread_attr_t attr;
 	size_t size;
 	void *addr;
@@ -465,7 +478,7 @@ prof_stack_bounds(struct prof_tls *pt)
 static NOINLINE bool
 prof_bt_fp(struct prof_bt *bt, struct prof_tls *pt)
 {
-#if defined(__x86_64__) || defined(__aarch64__)
+#if PROF_FP_WALK
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next, ret;
 
 	/* On a signal stack of its own the thread's bounds do not hold. */
@@ -1092,7 +1105,7 @@ prof_boot_late(void)
 	if (prof_unwinder_load())
 		msg_warn("prof: cannot load libgcc_s.so.1 (%s): samples will "
 		    "have no stacks", dlerror());
-	else if (strcmp(opt.prof_unwind, "libgcc") != 0 &&
+	else if (PROF_FP_WALK && strcmp(opt.prof_unwind, "libgcc") != 0 &&
 	    !prof_entries_measure()) {
 		prof_unwind_now = strcmp(opt.prof_unwind, "fp") == 0 ?
 		    PROF_UNWIND_FP : PROF_UNWIND_AUTO;
