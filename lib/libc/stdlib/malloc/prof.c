@@ -527,11 +527,28 @@ prof_bt_agree(const struct prof_bt *fp, const struct prof_bt *ug)
 	    need * sizeof(uintptr_t)) == 0);
 }
 
+/*
+ * auto's check of an fp walk: on a disagreement, the process turns to
+ * libgcc and bt becomes libgcc's.  Out of line, so that the second record
+ * is on the stack only while a check runs.
+ */
+static NOINLINE void
+prof_bt_check(struct prof_bt *bt)
+{
+	struct prof_bt check;
+
+	prof_bt_libgcc(&check);
+	if (check.n > 0 && !prof_bt_agree(bt, &check)) {
+		__atomic_store_n(&prof_unwind_now, PROF_UNWIND_LIBGCC,
+		    __ATOMIC_RELAXED);
+		*bt = check;
+	}
+}
+
 /* The caller's stack, without the allocator's frames. */
 static void
 prof_backtrace(struct prof_bt *bt, struct prof_tls *pt)
 {
-	struct prof_bt check;
 	int how = __atomic_load_n(&prof_unwind_now, __ATOMIC_RELAXED);
 	uint64_t n;
 
@@ -539,14 +556,8 @@ prof_backtrace(struct prof_bt *bt, struct prof_tls *pt)
 		prof_bt_libgcc(bt);
 	else if (how == PROF_UNWIND_AUTO) {
 		n = __atomic_fetch_add(&prof_fp_nwalks, 1, __ATOMIC_RELAXED);
-		if (n < PROF_CHECK_FIRST || n % PROF_CHECK_EVERY == 0) {
-			prof_bt_libgcc(&check);
-			if (check.n > 0 && !prof_bt_agree(bt, &check)) {
-				__atomic_store_n(&prof_unwind_now,
-				    PROF_UNWIND_LIBGCC, __ATOMIC_RELAXED);
-				*bt = check;
-			}
-		}
+		if (n < PROF_CHECK_FIRST || n % PROF_CHECK_EVERY == 0)
+			prof_bt_check(bt);
 	}
 	/* No entry point seen (a call from inside): drop just this frame. */
 	if (bt->cut == 0 && bt->n > 0)
