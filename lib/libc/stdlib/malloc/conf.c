@@ -42,11 +42,12 @@ struct malloc_opts opt = {
 	.thp = THP_DEFAULT,
 	.metadata_thp = METADATA_THP_DISABLED,
 	.junk = "false",
+	.prof_unwind = "auto",
 	.prof_prefix = "jeprof",
 };
 
 enum conf_type { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_SSIZE,
-	CONF_THP, CONF_METADATA_THP, CONF_JUNK, CONF_STRING };
+	CONF_THP, CONF_METADATA_THP, CONF_JUNK, CONF_PROF_UNWIND, CONF_STRING };
 
 struct conf_option {
 	const char	*name;
@@ -81,6 +82,7 @@ static const struct conf_option conf_options[] = {
 	OPT_BOOL(prof_leak),
 	OPT_NUM(prof_prefix, CONF_STRING, 0, sizeof(opt.prof_prefix)),
 	OPT_BOOL(prof_thread_active_init),
+	OPT_NUM(prof_unwind, CONF_PROF_UNWIND, 0, 0),
 	OPT_BOOL(retain),
 	OPT_BOOL(stats_print),
 	OPT_NUM(stats_print_fd, CONF_UNSIGNED, 0, INT_MAX),
@@ -136,6 +138,7 @@ conf_apply(const struct conf_option *o, const char *v, size_t vlen)
 {
 	static const char *const thp_names[] = { "default", "always", "never" };
 	static const char *const mthp_names[] = { "disabled", "auto", "always" };
+	static const char *const unwind_names[] = { "auto", "fp", "libgcc" };
 	long long n;
 	unsigned i;
 
@@ -186,6 +189,13 @@ conf_apply(const struct conf_option *o, const char *v, size_t vlen)
 		else
 			return (true);
 		return (false);
+	case CONF_PROF_UNWIND:
+		for (i = 0; i < 3; i++)
+			if (conf_match(v, vlen, unwind_names[i])) {
+				opt.prof_unwind = unwind_names[i];
+				return (false);
+			}
+		return (true);
 	case CONF_STRING:
 		if (vlen >= (size_t)o->max)
 			return (true);

@@ -48,6 +48,7 @@ struct malloc_opts {
 	enum thp_mode	thp;
 	enum metadata_thp_mode metadata_thp;
 	const char	*junk;		/* "true", "false", "alloc" or "free" */
+	const char	*prof_unwind;	/* "auto", "fp" or "libgcc" */
 	char		stats_print_opts[32];
 	char		prof_prefix[256];
 };

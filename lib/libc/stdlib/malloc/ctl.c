@@ -581,6 +581,16 @@ prof_lg_sample_ctl(const struct ctl_node *n, const struct ctl_req *r)
 	return (RO_VALUE(r, v));
 }
 
+/* The walker in use: opt.prof_unwind's auto shows as fp or libgcc. */
+static int
+prof_unwind_ctl(const struct ctl_node *n, const struct ctl_req *r)
+{
+	const char *s = prof_ctl_unwind();
+
+	(void)n;
+	return (RO_VALUE(r, s));
+}
+
 static int
 prof_interval_ctl(const struct ctl_node *n, const struct ctl_req *r)
 {
@@ -1250,6 +1260,7 @@ static const struct ctl_node opt_nodes[] = {
 	OPT_B(prof_leak),
 	LEAF("prof_prefix", CTL_STR, SRC_STRBUF, opt.prof_prefix, 0),
 	OPT_B(prof_thread_active_init),
+	OPT(prof_unwind, CTL_STR),
 	OPT_B(retain),
 	OPT_B(stats_print),
 	OPT(stats_print_fd, CTL_UNSIGNED),
@@ -1481,6 +1492,7 @@ static const struct ctl_node prof_nodes[] = {
 	HANDLER("reset", CTL_SIZE, F_W | F_ACT, prof_reset_ctl),
 	HANDLER("interval", CTL_U64, F_R, prof_interval_ctl),
 	HANDLER("lg_sample", CTL_SIZE, F_R, prof_lg_sample_ctl),
+	HANDLER("unwind", CTL_STR, F_R, prof_unwind_ctl),
 	END
 };
 

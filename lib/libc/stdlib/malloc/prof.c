@@ -10,12 +10,16 @@
  * xorshift generator, so no atomics and no shared state until a sample is
  * actually taken.  Everything here is a slow path.
  *
- * Backtraces: libgcc's _Unwind_Backtrace (libgcc_s is opened only when
- * profiling is on), warmed up in prof_boot_late so
+ * Backtraces (opt.prof_unwind): by default the frame-pointer chain, a
+ * hundred-odd instructions a sample, checked against libgcc's
+ * _Unwind_Backtrace (some 16,000, but it reads .eh_frame and so sees
+ * frames built without frame pointers) on the first samples and every
+ * 64th; a disagreement turns the process to libgcc for good.  libgcc_s is
+ * opened only when profiling is on, and warmed up in prof_boot_late so
  * that its one-time initialisation (lazy binding, register table) happens
- * outside any allocation.  With glibc >= 2.35 it finds unwind tables with
- * _dl_find_object, which neither locks nor allocates.  It follows .eh_frame
- * tables, so programs built without frame pointers get full stacks too.
+ * outside any allocation; with glibc >= 2.35 it finds unwind tables with
+ * _dl_find_object, which neither locks nor allocates.  The allocator is
+ * built with frame pointers (Makefile.inc) so that the chain crosses it.
  * The frames of the allocator itself are cut: everything up to and
  * including the last frame of a public allocation entry point (malloc,
  * calloc, ...), which is why the allocator is built without sibling-call
@@ -138,8 +142,13 @@ struct prof_tls {
 	uint64_t		 last_event;	/* allocated at the last event */
 	uint64_t		 interval_bytes; /* prepare -> commit */
 	struct prof_thread	*thread;
+	uintptr_t		 stack_lo;	/* the thread's stack, for */
+	uintptr_t		 stack_hi;	/* the fp walk: [lo, hi) */
+	uint8_t			 stack_state;	/* PROF_STACK_* */
 	bool			 busy;
 };
+
+enum { PROF_STACK_UNKNOWN, PROF_STACK_KNOWN, PROF_STACK_NONE };
 
 static TLS_IE struct prof_tls	prof_tls;
 
@@ -243,20 +252,76 @@ prof_sample_distance(struct prof_tls *pt)
 
 /* Backtraces ------------------------------------------------------------- */
 
+/*
+ * Two walkers fill a struct prof_bt; opt.prof_unwind chooses (see
+ * prof_boot_late and malloc(3)):
+ *	fp	follows the frame-pointer chain: a hundred instructions for a
+ *		usual stack, but frames of code built without frame pointers
+ *		are skipped and the chain may stop early there;
+ *	libgcc	_Unwind_Backtrace, which reads .eh_frame and so sees every
+ *		frame, at about 16,000 instructions a sample;
+ *	auto	fp, checked against libgcc on the process's first
+ *		PROF_CHECK_FIRST walks and every PROF_CHECK_EVERY-th after;
+ *		one disagreement turns the process to libgcc for good.
+ * Both record return addresses, innermost first, and cut the allocator's
+ * frames the same way, so that their stacks compare equal frame for frame.
+ */
+#define	PROF_CHECK_FIRST	8
+#define	PROF_CHECK_EVERY	64
+/*
+ * The unwinder's outermost frames are the C runtime's (__libc_start_main,
+ * _start; start_thread, clone3), built without frame pointers: the fp
+ * walk may miss them or read garbage there, which says nothing about the
+ * program's own frames, so the check ignores that many.
+ */
+#define	PROF_CHECK_TAIL		3
+/*
+ * The fp walk needs our own frames (MALLOC_PROF_FP: Makefile.inc builds
+ * the allocator with frame pointers), a frame record layout it knows and
+ * the thread's stack bounds (glibc's pthread_getattr_np).
+ */
+#if defined(MALLOC_PROF_FP) && defined(__GLIBC__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+#define	PROF_FP_WALK		1
+#else
+#define	PROF_FP_WALK		0
+#endif
+
+enum prof_unwind { PROF_UNWIND_AUTO, PROF_UNWIND_FP, PROF_UNWIND_LIBGCC };
+
 struct prof_bt {
 	uintptr_t	ip[PROF_BT_CAPTURE];
 	unsigned	n;
 	unsigned	cut;	/* frames [0, cut) are the allocator's */
 };
 
+/* The method in use (atomic): auto may turn into libgcc, once. */
+static int		prof_unwind_now = PROF_UNWIND_LIBGCC;
+static uint64_t		prof_fp_nwalks;		/* atomic, auto's schedule */
+
+/*
+ * [start, end) of each public entry point, from its .eh_frame FDE: the fp
+ * walk sees return addresses, not function starts, so it needs the ends
+ * too.  entry_lo and entry_hi bound them all (one compare for most frames).
+ */
+static uintptr_t	prof_entry_end[sizeof(prof_entries) /
+			    sizeof(prof_entries[0])];
+static uintptr_t	prof_entry_lo, prof_entry_hi;
+
 /*
  * libgcc's unwinder, found with dlopen when profiling starts: linking it
  * would load libgcc_s (about 80 KiB resident) into every process, and most
  * never profile.
  */
+struct dwarf_eh_bases {		/* libgcc's unwind-dw2-fde.h */
+	void	*tbase;
+	void	*dbase;
+	void	*func;
+};
 static _Unwind_Reason_Code (*unwind_backtrace)(_Unwind_Trace_Fn, void *);
 static _Unwind_Ptr	(*unwind_get_ip)(struct _Unwind_Context *);
 static _Unwind_Ptr	(*unwind_get_region_start)(struct _Unwind_Context *);
+static const void	*(*unwind_find_fde)(void *, struct dwarf_eh_bases *);
 
 /* False on success. */
 static bool
@@ -270,6 +335,7 @@ prof_unwinder_load(void)
 	*(void **)&unwind_get_ip = dlsym(h, "_Unwind_GetIP");
 	*(void **)&unwind_get_region_start = dlsym(h,
 	    "_Unwind_GetRegionStart");
+	*(void **)&unwind_find_fde = dlsym(h, "_Unwind_Find_FDE");
 	return (unwind_backtrace == NULL || unwind_get_ip == NULL ||
 	    unwind_get_region_start == NULL);
 }
@@ -291,15 +357,208 @@ prof_unwind_cb(struct _Unwind_Context *ctx, void *arg)
 	return (bt->n == PROF_BT_CAPTURE ? _URC_END_OF_STACK : _URC_NO_REASON);
 }
 
-/* The caller's stack, without the allocator's frames. */
 static NOINLINE void
-prof_backtrace(struct prof_bt *bt)
+prof_bt_libgcc(struct prof_bt *bt)
 {
 	bt->n = 0;
 	bt->cut = 0;
-	if (unwind_backtrace == NULL)
-		return;
-	unwind_backtrace(prof_unwind_cb, bt);
+	if (unwind_backtrace != NULL)
+		unwind_backtrace(prof_unwind_cb, bt);
+}
+
+/*
+ * The entry points' ends, from the length of their FDEs.  False on
+ * success; on failure the fp walk cannot cut and is not used.
+ */
+static bool
+prof_entries_measure(void)
+{
+	struct dwarf_eh_bases bases;
+	const unsigned char *fde;
+	uintptr_t start;
+	int32_t rel;
+	uint32_t len;
+	size_t i;
+
+	if (unwind_find_fde == NULL)
+		return (true);
+	prof_entry_lo = UINTPTR_MAX;
+	prof_entry_hi = 0;
+	for (i = 0; i < sizeof(prof_entries) / sizeof(prof_entries[0]); i++) {
+		start = prof_entries[i];
+		fde = unwind_find_fde((void *)start, &bases);
+		if (fde == NULL || (uintptr_t)bases.func != start)
+			return (true);
+		/*
+		 * length (4), CIE offset (4), pc_begin, pc_range.  Only the
+		 * usual pc-relative 4-byte encoding is read, and recognised
+		 * by pc_begin leading back to the function.
+		 */
+		memcpy(&len, fde, 4);
+		memcpy(&rel, fde + 8, 4);
+		if (len == 0xffffffff ||
+		    (uintptr_t)(fde + 8) + (uintptr_t)(intptr_t)rel != start)
+			return (true);
+		memcpy(&len, fde + 12, 4);
+		prof_entry_end[i] = start + len;
+		if (start < prof_entry_lo)
+			prof_entry_lo = start;
+		if (start + len > prof_entry_hi)
+			prof_entry_hi = start + len;
+	}
+	return (false);
+}
+
+#if PROF_FP_WALK
+/* Whether the call that returns to ret was made by an entry point. */
+static inline bool
+prof_ret_in_entry(uintptr_t ret)
+{
+	size_t i;
+
+	/* ret - 1: a call that ends a function returns past its end. */
+	ret--;
+	if (ret < prof_entry_lo || ret >= prof_entry_hi)
+		return (false);
+	for (i = 0; i < sizeof(prof_entries) / sizeof(prof_entries[0]); i++)
+		if (ret >= prof_entries[i] && ret < prof_entry_end[i])
+			return (true);
+	return (false);
+}
+#endif
+
+/*
+ * The calling thread's stack, [lo, hi), looked up at its first fp walk
+ * (or at boot).  pthread_getattr_np may allocate (for the main thread it
+ * reads /proc/self/maps): the thread is marked busy meanwhile, so that
+ * such an allocation is not sampled.  False when the bounds are known.
+ */
+static bool
+prof_stack_bounds(struct prof_tls *pt)
+{
+#if PROF_FP_WALK
+	pthread_attr_t attr;
+	size_t size;
+	void *addr;
+	bool busy;
+	int err;
+
+	if (pt->stack_state == PROF_STACK_UNKNOWN) {
+		pt->stack_state = PROF_STACK_NONE;
+		busy = pt->busy;
+		pt->busy = true;
+		err = pthread_getattr_np(pthread_self(), &attr);
+		if (err == 0) {
+			err = pthread_attr_getstack(&attr, &addr, &size);
+			pthread_attr_destroy(&attr);
+		}
+		pt->busy = busy;
+		if (err != 0)
+			return (true);
+		pt->stack_lo = (uintptr_t)addr;
+		pt->stack_hi = (uintptr_t)addr + size;
+		pt->stack_state = PROF_STACK_KNOWN;
+	}
+	return (pt->stack_state != PROF_STACK_KNOWN);
+#else
+	(void)pt;
+	return (true);
+#endif
+}
+
+/*
+ * The frame-pointer walk.  A frame record is two words, the caller's
+ * frame pointer then the return address (x86-64: rbp; aarch64: x29).
+ * Code built without frame pointers uses that register for anything, so
+ * every record is checked before it is read: aligned, strictly above the
+ * previous one (the walk ends) and below the top of the thread's stack
+ * (the memory between the current stack pointer and the top is mapped).
+ * False when it cannot run here (then the caller uses libgcc).
+ */
+static NOINLINE bool
+prof_bt_fp(struct prof_bt *bt, struct prof_tls *pt)
+{
+#if PROF_FP_WALK
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next, ret;
+
+	/* On a signal stack of its own the thread's bounds do not hold. */
+	if (prof_stack_bounds(pt) || fp < pt->stack_lo || fp >= pt->stack_hi)
+		return (false);
+	bt->n = 0;
+	bt->cut = 0;
+	while (bt->n < PROF_BT_CAPTURE) {
+		ret = ((const uintptr_t *)fp)[1];
+		next = ((const uintptr_t *)fp)[0];
+		if (ret == 0)
+			break;
+		if (prof_ret_in_entry(ret))
+			bt->cut = bt->n + 1;
+		bt->ip[bt->n++] = ret;
+		if (next <= fp || next % sizeof(uintptr_t) != 0 ||
+		    next > pt->stack_hi - 2 * sizeof(uintptr_t))
+			break;
+		fp = next;
+	}
+	return (true);
+#else
+	(void)bt;
+	(void)pt;
+	return (false);
+#endif
+}
+
+/*
+ * Whether an fp walk agrees with the unwinder's: the same frames after
+ * the cut, except the unwinder's outermost PROF_CHECK_TAIL (see above),
+ * and none of them missing.
+ */
+static bool
+prof_bt_agree(const struct prof_bt *fp, const struct prof_bt *ug)
+{
+	unsigned nfp = fp->n - fp->cut, nug = ug->n - ug->cut, need;
+
+	if (ug->n == PROF_BT_CAPTURE)
+		need = nug;
+	else
+		need = nug > PROF_CHECK_TAIL ? nug - PROF_CHECK_TAIL : 0;
+	if (need > PROF_BT_MAX)
+		need = PROF_BT_MAX;
+	return (nfp >= need && memcmp(fp->ip + fp->cut, ug->ip + ug->cut,
+	    need * sizeof(uintptr_t)) == 0);
+}
+
+/*
+ * auto's check of an fp walk: on a disagreement, the process turns to
+ * libgcc and bt becomes libgcc's.  Out of line, so that the second record
+ * is on the stack only while a check runs.
+ */
+static NOINLINE void
+prof_bt_check(struct prof_bt *bt)
+{
+	struct prof_bt check;
+
+	prof_bt_libgcc(&check);
+	if (check.n > 0 && !prof_bt_agree(bt, &check)) {
+		__atomic_store_n(&prof_unwind_now, PROF_UNWIND_LIBGCC,
+		    __ATOMIC_RELAXED);
+		*bt = check;
+	}
+}
+
+/* The caller's stack, without the allocator's frames. */
+static void
+prof_backtrace(struct prof_bt *bt, struct prof_tls *pt)
+{
+	int how = __atomic_load_n(&prof_unwind_now, __ATOMIC_RELAXED);
+	uint64_t n;
+
+	if (how == PROF_UNWIND_LIBGCC || !prof_bt_fp(bt, pt))
+		prof_bt_libgcc(bt);
+	else if (how == PROF_UNWIND_AUTO) {
+		n = __atomic_fetch_add(&prof_fp_nwalks, 1, __ATOMIC_RELAXED);
+		if (n < PROF_CHECK_FIRST || n % PROF_CHECK_EVERY == 0)
+			prof_bt_check(bt);
+	}
 	/* No entry point seen (a call from inside): drop just this frame. */
 	if (bt->cut == 0 && bt->n > 0)
 		bt->cut = 1;
@@ -688,7 +947,7 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	pt->interval_bytes = now - pt->last_event;
 	pt->last_event = now;
 	pt->busy = true;
-	prof_backtrace(&bt);
+	prof_backtrace(&bt, pt);
 	prof_enter();
 	tctx = NULL;
 	if ((t = prof_thread_get(pt, tsd->prof_name)) == NULL ||
@@ -857,8 +1116,15 @@ prof_boot_late(void)
 	if (prof_unwinder_load())
 		msg_warn("prof: cannot load libgcc_s.so.1 (%s): samples will "
 		    "have no stacks", dlerror());
+	else if (PROF_FP_WALK && strcmp(opt.prof_unwind, "libgcc") != 0 &&
+	    !prof_entries_measure()) {
+		prof_unwind_now = strcmp(opt.prof_unwind, "fp") == 0 ?
+		    PROF_UNWIND_FP : PROF_UNWIND_AUTO;
+		/* This thread's stack bounds, while allocating is harmless. */
+		(void)prof_stack_bounds(&prof_tls);
+	}
 	/* First use resolves symbols and sets up libgcc's tables. */
-	prof_backtrace(&bt);
+	prof_bt_libgcc(&bt);
 	if (opt.prof_final || opt.prof_leak)
 		atexit(prof_atexit);
 }
@@ -937,6 +1203,13 @@ size_t
 prof_ctl_lg_sample(void)
 {
 	return (prof_lg_sample);
+}
+
+const char *
+prof_ctl_unwind(void)
+{
+	return (__atomic_load_n(&prof_unwind_now, __ATOMIC_RELAXED) ==
+	    PROF_UNWIND_LIBGCC ? "libgcc" : "fp");
 }
 
 int

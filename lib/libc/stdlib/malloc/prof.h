@@ -55,6 +55,8 @@ bool	prof_ctl_active(const bool *newval);
 bool	prof_ctl_gdump(const bool *newval);
 bool	prof_ctl_thread_active_init(const bool *newval);
 size_t	prof_ctl_lg_sample(void);
+/* The stack walker in use, "fp" or "libgcc" (see opt.prof_unwind). */
+const char *prof_ctl_unwind(void);
 /* filename NULL: <prefix>.<pid>.<seq>.m<mseq>.heap. */
 int	prof_ctl_dump(const char *filename);
 int	prof_ctl_prefix(const char *prefix);

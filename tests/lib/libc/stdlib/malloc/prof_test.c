@@ -5,6 +5,9 @@
  * are exercised too), writes files into the case's work directory and
  * exits; the parent checks the files, with jeprof itself where the format
  * matters.
+ *
+ * This file is built with frame pointers and prof_nofp.c without (see the
+ * Makefile), so that every stack walker of opt.prof_unwind meets both.
  */
 #include <sys/wait.h>
 #include <errno.h>
@@ -24,6 +27,8 @@
 #define	MiB	(1024 * 1024)
 
 static void	*keep[1 << 16];
+
+void	hold_nofp(void **slots, size_t n, size_t size);	/* prof_nofp.c */
 
 /* jeprof must see these names, not gcc's hold_known.constprop.0. */
 #ifdef __clang__
@@ -97,6 +102,19 @@ on_signal(int sig)
 	nsignals++;
 }
 
+/* Prints opt.prof_unwind and the walker in use, e.g. "unwind auto/fp". */
+static void
+print_unwind(void)
+{
+	const char *opt_s, *now_s;
+	size_t sz = sizeof(opt_s);
+
+	if (mallctl("opt.prof_unwind", &opt_s, &sz, NULL, 0) != 0 ||
+	    mallctl("prof.unwind", &now_s, &sz, NULL, 0) != 0)
+		_exit(27);
+	printf("unwind %s/%s\n", opt_s, now_s);
+}
+
 static char	recent_json[1 << 16];
 
 static void
@@ -127,6 +145,27 @@ child(const char *mode)
 		hold_known(2048, 4096);		/* 8 MiB */
 		hold_other(512, 4096);		/* 2 MiB */
 		dump("hold.heap");
+		print_unwind();
+	} else if (strcmp(mode, "nofp") == 0) {
+		hold_nofp(keep, 2048, 4096);	/* 8 MiB */
+		hold_other(512, 4096);		/* 2 MiB */
+		dump("nofp.heap");
+		print_unwind();
+	} else if (strcmp(mode, "sigaltstack") == 0) {
+		stack_t ss = { .ss_size = 1 << 16 };
+		struct sigaction sa = { .sa_handler = on_signal,
+		    .sa_flags = SA_ONSTACK };
+		int i;
+
+		if ((ss.ss_sp = malloc(ss.ss_size)) == NULL ||
+		    sigaltstack(&ss, NULL) != 0 ||
+		    sigaction(SIGUSR1, &sa, NULL) != 0)
+			_exit(25);
+		for (i = 0; i < 2000; i++)
+			kill(getpid(), SIGUSR1);
+		if (nsignals != 2000)
+			_exit(26);
+		dump("sigaltstack.heap");
 	} else if (strcmp(mode, "auto") == 0) {
 		const char *name = NULL;
 
@@ -318,6 +357,19 @@ require_jeprof(void)
 		atf_tc_skip("jeprof (libjemalloc-dev) is not installed");
 }
 
+/*
+ * A library built by clang, or for another machine than x86-64 and
+ * aarch64, has no frame-pointer walk (lib/libc/stdlib/malloc/Makefile.inc);
+ * the tests are built by the same compiler for the same machine.
+ */
+static void
+require_fp_walk(void)
+{
+#if defined(__clang__) || !(defined(__x86_64__) || defined(__aarch64__))
+	atf_tc_skip("this build of the allocator has no frame-pointer walk");
+#endif
+}
+
 /* jeprof --text's flat MiB for func, or -1. */
 static double
 jeprof_flat(const char *profile, const char *func)
@@ -365,6 +417,139 @@ ATF_TC_BODY(jeprof_collapsed_names_the_stack, tc)
 	    "2>/dev/null | grep -Eq "
 	    "';child(<[0-9a-f]+>)?;hold_known(<[0-9a-f]+>)? [0-9]'", self);
 	ATF_CHECK_MSG(system(cmd) == 0, "no ';child;hold_known' stack");
+}
+
+/* Whether jeprof --collapsed shows the stack ...;child;func. */
+static bool
+collapsed_has(const char *profile, const char *func)
+{
+	char cmd[8192];
+
+	/* Frames may carry an <address> suffix. */
+	snprintf(cmd, sizeof(cmd), "jeprof --collapsed '%s' '%s' 2>/dev/null "
+	    "| grep -Eq ';child(<[0-9a-f]+>)?;%s(<[0-9a-f]+>)? [0-9]'", self,
+	    profile, func);
+	return (system(cmd) == 0);
+}
+
+/* A hold child's profile under conf, and the walker it reported. */
+static void
+check_hold(const char *conf, const char *unwind)
+{
+	double known, other;
+	const char *out;
+
+	require_jeprof();
+	out = run_child("hold", conf);
+	ATF_CHECK_MSG(strstr(out, unwind) != NULL, "want %s: %s", unwind,
+	    out);
+	known = jeprof_flat("hold.heap", "hold_known");
+	other = jeprof_flat("hold.heap", "hold_other");
+	ATF_CHECK_MSG(known > 6 && known < 10, "hold_known: %.2f MiB", known);
+	ATF_CHECK_MSG(other > 1.5 && other < 2.5, "hold_other: %.2f MiB",
+	    other);
+	ATF_CHECK_MSG(collapsed_has("hold.heap", "hold_known"),
+	    "no ';child;hold_known' stack");
+}
+
+ATF_TC_WITHOUT_HEAD(fp_walk_attributes_bytes_to_holders);
+ATF_TC_BODY(fp_walk_attributes_bytes_to_holders, tc)
+{
+	require_fp_walk();
+	check_hold("prof:true,lg_prof_sample:14,prof_unwind:fp",
+	    "unwind fp/fp\n");
+}
+
+ATF_TC_WITHOUT_HEAD(libgcc_walk_attributes_bytes_to_holders);
+ATF_TC_BODY(libgcc_walk_attributes_bytes_to_holders, tc)
+{
+	check_hold("prof:true,lg_prof_sample:14,prof_unwind:libgcc",
+	    "unwind libgcc/libgcc\n");
+}
+
+ATF_TC_WITHOUT_HEAD(auto_walk_keeps_frame_pointers_when_they_agree);
+ATF_TC_BODY(auto_walk_keeps_frame_pointers_when_they_agree, tc)
+{
+	require_fp_walk();
+	/* Every sample is taken in code with frame pointers. */
+	check_hold("prof:true,lg_prof_sample:14", "unwind auto/fp\n");
+}
+
+ATF_TC_WITHOUT_HEAD(auto_walk_turns_to_libgcc_without_frame_pointers);
+ATF_TC_BODY(auto_walk_turns_to_libgcc_without_frame_pointers, tc)
+{
+	const char *out;
+	double nofp, other;
+
+	require_jeprof();
+	out = run_child("nofp", "prof:true,lg_prof_sample:14");
+	ATF_CHECK_MSG(strstr(out, "unwind auto/libgcc\n") != NULL, "%s", out);
+	nofp = jeprof_flat("nofp.heap", "hold_nofp");
+	other = jeprof_flat("nofp.heap", "hold_other");
+	ATF_CHECK_MSG(nofp > 6 && nofp < 10, "hold_nofp: %.2f MiB", nofp);
+	ATF_CHECK_MSG(other > 1.5 && other < 2.5, "hold_other: %.2f MiB",
+	    other);
+	/* The caller of the function without a frame pointer is seen. */
+	ATF_CHECK_MSG(collapsed_has("nofp.heap", "hold_nofp"),
+	    "no ';child;hold_nofp' stack");
+}
+
+ATF_TC_WITHOUT_HEAD(fp_walk_without_frame_pointers_keeps_the_allocator);
+ATF_TC_BODY(fp_walk_without_frame_pointers_keeps_the_allocator, tc)
+{
+	const char *out;
+	double nofp;
+
+	require_fp_walk();
+	/*
+	 * prof_unwind:fp is not checked: the stacks above hold_nofp may be
+	 * short or skip frames, but the function that called malloc is
+	 * always right, and the walk never faults.
+	 */
+	require_jeprof();
+	out = run_child("nofp", "prof:true,lg_prof_sample:14,prof_unwind:fp");
+	ATF_CHECK_MSG(strstr(out, "unwind fp/fp\n") != NULL, "%s", out);
+	nofp = jeprof_flat("nofp.heap", "hold_nofp");
+	ATF_CHECK_MSG(nofp > 6 && nofp < 10, "hold_nofp: %.2f MiB", nofp);
+}
+
+ATF_TC_WITHOUT_HEAD(fp_walk_in_signal_handlers_does_not_crash);
+ATF_TC_BODY(fp_walk_in_signal_handlers_does_not_crash, tc)
+{
+	/* Every allocation sampled, in handlers too. */
+	run_child("signal", "prof:true,lg_prof_sample:0,prof_unwind:fp");
+	ATF_CHECK_EQ(count_files("signal.heap"), 1);
+}
+
+ATF_TC_WITHOUT_HEAD(fp_walk_on_alternate_signal_stack_does_not_crash);
+ATF_TC_BODY(fp_walk_on_alternate_signal_stack_does_not_crash, tc)
+{
+	/* Outside the thread's stack the walk hands over to libgcc. */
+	run_child("sigaltstack", "prof:true,lg_prof_sample:0,prof_unwind:fp");
+	ATF_CHECK(total_objects("sigaltstack.heap") > 0);
+}
+
+ATF_TC_WITHOUT_HEAD(fp_walk_in_threads_does_not_crash);
+ATF_TC_BODY(fp_walk_in_threads_does_not_crash, tc)
+{
+	const char *s;
+
+	run_child("threads", "prof:true,lg_prof_sample:10,prof_unwind:fp");
+	s = slurp("threads.heap");
+	ATF_CHECK_MSG(strstr(s, "] worker-one\n") != NULL, "%.400s", s);
+	ATF_CHECK_MSG(strstr(s, "] worker-two\n") != NULL, "%.400s", s);
+}
+
+ATF_TC_WITHOUT_HEAD(prof_unwind_rejects_unknown_walkers);
+ATF_TC_BODY(prof_unwind_rejects_unknown_walkers, tc)
+{
+	const char *out;
+
+	out = run_child("hold", "prof:true,lg_prof_sample:14,"
+	    "prof_unwind:dwarf");
+	ATF_CHECK_MSG(strstr(out, "Invalid value in conf pair "
+	    "\"prof_unwind:dwarf\"") != NULL, "%s", out);
+	ATF_CHECK_MSG(strstr(out, "unwind auto/") != NULL, "%s", out);
 }
 
 ATF_TC_WITHOUT_HEAD(dump_by_mallctl_uses_prefix_names);
@@ -492,6 +677,15 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, jeprof_attributes_bytes_to_holders);
 	ATF_TP_ADD_TC(tp, jeprof_collapsed_names_the_stack);
+	ATF_TP_ADD_TC(tp, fp_walk_attributes_bytes_to_holders);
+	ATF_TP_ADD_TC(tp, libgcc_walk_attributes_bytes_to_holders);
+	ATF_TP_ADD_TC(tp, auto_walk_keeps_frame_pointers_when_they_agree);
+	ATF_TP_ADD_TC(tp, auto_walk_turns_to_libgcc_without_frame_pointers);
+	ATF_TP_ADD_TC(tp, fp_walk_without_frame_pointers_keeps_the_allocator);
+	ATF_TP_ADD_TC(tp, fp_walk_in_signal_handlers_does_not_crash);
+	ATF_TP_ADD_TC(tp, fp_walk_on_alternate_signal_stack_does_not_crash);
+	ATF_TP_ADD_TC(tp, fp_walk_in_threads_does_not_crash);
+	ATF_TP_ADD_TC(tp, prof_unwind_rejects_unknown_walkers);
 	ATF_TP_ADD_TC(tp, dump_by_mallctl_uses_prefix_names);
 	ATF_TP_ADD_TC(tp, interval_dumps_appear);
 	ATF_TP_ADD_TC(tp, gdump_dumps_on_new_high_water);
