@@ -58,6 +58,8 @@ struct decay_stats {
 	uint64_t	purged;		/* pages */
 };
 
+#define	ARENA_SAMPLES_MAX	4
+
 struct arena {
 	unsigned		ind;
 	unsigned		nthreads;	/* atomic */
@@ -77,6 +79,9 @@ struct arena {
 	uint64_t		nmalloc_large, ndalloc_large;
 	struct decay_stats	decay_dirty, decay_muzzy;
 	struct lextent_stats	lstats[SC_NLARGE];
+	/* Freed extents of sampled small blocks, see arena_sample_alloc. */
+	struct extent		*samples[ARENA_SAMPLES_MAX];
+	unsigned		nsamples;
 	struct bin		bins[SC_NBINS];
 };
 
@@ -105,6 +110,13 @@ void		 arena_dalloc(struct extent *ext, void *ptr, const char *fn);
 void		*arena_large_alloc(struct arena *arena, unsigned ind,
 		    size_t alignment, bool zero);
 void		 arena_large_dalloc(struct extent *ext);
+/*
+ * A sampled small block of class ind (heap profiling) on an extent of its
+ * own, of the smallest large class, and its free.
+ */
+void		*arena_sample_alloc(struct arena *arena, unsigned ind,
+		    bool zero);
+void		 arena_sample_dalloc(struct extent *ext);
 /* Resizes a large allocation in place; false on success. */
 bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);

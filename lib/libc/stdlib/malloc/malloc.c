@@ -339,14 +339,19 @@ imalloc_sampled(struct tsd *tsd, struct arena *arena, unsigned ind,
 	struct extent *ext;
 	void *p;
 
-	p = arena_large_alloc(arena, ind < SC_NBINS ? SC_NBINS : ind,
-	    alignment, zero);
+	if (ind < SC_NBINS && alignment <= PAGE)
+		p = arena_sample_alloc(arena, ind, zero);
+	else if ((p = arena_large_alloc(arena, ind < SC_NBINS ? SC_NBINS :
+	    ind, alignment, zero)) != NULL && ind < SC_NBINS) {
+		ext = pmap_entry_extent(pmap_lookup(p));
+		/* Callers see the requested class; stats the extent's. */
+		pmap_set_ends(ext->addr, ext->size,
+		    pmap_entry_make(ext, ind, false));
+	}
 	if (p == NULL)
 		return (NULL);
 	ext = pmap_entry_extent(pmap_lookup(p));
 	ext->prof_tctx = tctx;
-	/* Callers see the requested class; stats count the extent's. */
-	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, ind, false));
 	prof_sample_commit(tctx, p, sz_index2size(ind));
 	(void)tsd;
 	return (p);
@@ -494,7 +499,7 @@ idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
 	if (!pmap_entry_is_slab(entry) && ext->prof_tctx != NULL) {
 		prof_sample_free(ext->prof_tctx, ptr, sz_index2size(ind));
 		ext->prof_tctx = NULL;
-		arena_large_dalloc(ext);
+		arena_sample_dalloc(ext);
 	} else if (tcache != NULL && ind < tcache_nbins) {
 		*(uintptr_t *)ptr = free_key;
 		if (tcache_bin_ncached(tcache, ind) < tcache_ncached_max[ind])

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,54 @@ child(const char *mode)
 		    &packet, sizeof(packet)) != 0)
 			_exit(21);
 		fputs(recent_json, stdout);
+	} else if (strcmp(mode, "recycle") == 0) {
+		/*
+		 * Every block is sampled: small ones get extents of their
+		 * own, which freed samples hand on to the next ones.
+		 */
+		unsigned char *q[16];
+		size_t i, j, n, before, after;
+		uint64_t epoch = 1;
+
+		sz = sizeof(before);
+		mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch));
+		if (mallctl("stats.allocated", &before, &sz, NULL, 0) != 0)
+			_exit(30);
+		for (i = 0; i < 1000; i++) {
+			q[0] = malloc(100);
+			if (q[0] == NULL ||
+			    (n = malloc_usable_size(q[0])) != 112)
+				_exit(31);
+			/* Hidden from the compiler: it knows malloc(100). */
+			__asm__ volatile("" : "+r"(n));
+			memset(q[0], 0xff, n);
+			free(q[0]);
+			q[0] = calloc(1, 100);
+			for (j = 0; j < malloc_usable_size(q[0]); j++)
+				if (q[0][j] != 0)
+					_exit(32);
+			free(q[0]);
+		}
+		for (i = 0; i < 16; i++) {
+			q[i] = malloc(16 * (i + 1));
+			memset(q[i], (int)i, 16 * (i + 1));
+		}
+		for (i = 0; i < 16; i++)
+			for (j = 0; j < 16 * (i + 1); j++)
+				if (q[i][j] != (unsigned char)i)
+					_exit(33);
+		for (i = 0; i < 16; i++)
+			free(q[i]);
+		mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch));
+		if (mallctl("stats.allocated", &after, &sz, NULL, 0) != 0 ||
+		    after != before)
+			_exit(34);
+	} else if (strcmp(mode, "sample_double_free") == 0) {
+		void *a = malloc(100), *again = a;
+
+		__asm__ volatile("" : "+r"(again));
+		free(a);
+		free(again);
 	} else if (strcmp(mode, "reset") == 0) {
 		size_t lg = 14, got = 0;
 
@@ -659,6 +708,40 @@ ATF_TC_BODY(recent_ring_keeps_the_last_samples, tc)
 	ATF_CHECK(strstr(out, "\"released\":false") != NULL);
 }
 
+/*
+ * Sampled small blocks live on extents that freed samples pass on: the
+ * blocks keep their class, zeroing and contents, and the statistics come
+ * back to where they were.
+ */
+ATF_TC_WITHOUT_HEAD(sampled_small_blocks_recycle_their_extents);
+ATF_TC_BODY(sampled_small_blocks_recycle_their_extents, tc)
+{
+	run_child("recycle", "prof:true,lg_prof_sample:0");
+}
+
+/* A freed sample waiting for reuse is still caught if freed again. */
+ATF_TC_WITHOUT_HEAD(double_free_of_sampled_block_aborts);
+ATF_TC_BODY(double_free_of_sampled_block_aborts, tc)
+{
+	char cmd[8192], out[4096];
+	size_t n;
+	FILE *f;
+	int st;
+
+	ATF_REQUIRE(readlink("/proc/self/exe", self, sizeof(self) - 1) > 0);
+	snprintf(cmd, sizeof(cmd), "PROF_TEST_MODE=sample_double_free "
+	    "MALLOC_CONF='prof:true,lg_prof_sample:0' timeout 120 '%s' 2>&1",
+	    self);
+	ATF_REQUIRE((f = popen(cmd, "r")) != NULL);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	ATF_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%#x: %s", st,
+	    out);
+	ATF_CHECK_MSG(strstr(out, "free(): double free of 0x") != NULL, "%s",
+	    out);
+}
+
 ATF_TC_WITHOUT_HEAD(reset_forgets_counts_and_sets_rate);
 ATF_TC_BODY(reset_forgets_counts_and_sets_rate, tc)
 {
@@ -696,6 +779,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, signal_handler_allocations_do_not_deadlock);
 	ATF_TP_ADD_TC(tp, constructor_backtraces_are_attributed);
 	ATF_TP_ADD_TC(tp, recent_ring_keeps_the_last_samples);
+	ATF_TP_ADD_TC(tp, sampled_small_blocks_recycle_their_extents);
+	ATF_TP_ADD_TC(tp, double_free_of_sampled_block_aborts);
 	ATF_TP_ADD_TC(tp, reset_forgets_counts_and_sets_rate);
 	ATF_TP_ADD_TC(tp, dump_without_prof_fails);
 	return (atf_no_error());
