@@ -261,13 +261,17 @@ prof_sample_distance(struct prof_tls *pt)
  *	libgcc	_Unwind_Backtrace, which reads .eh_frame and so sees every
  *		frame, at about 16,000 instructions a sample;
  *	auto	fp, checked against libgcc on the process's first
- *		PROF_CHECK_FIRST walks and every PROF_CHECK_EVERY-th after;
- *		one disagreement turns the process to libgcc for good.
+ *		PROF_CHECK_FIRST walks, every PROF_CHECK_EVERY-th of the
+ *		first PROF_CHECK_SLOW walks and every PROF_CHECK_SLOW-th
+ *		after (the paths a program takes show up early; the checks
+ *		were a fifth of a sample's cost at one in 64); one
+ *		disagreement turns the process to libgcc for good.
  * Both record return addresses, innermost first, and cut the allocator's
  * frames the same way, so that their stacks compare equal frame for frame.
  */
 #define	PROF_CHECK_FIRST	8
 #define	PROF_CHECK_EVERY	64
+#define	PROF_CHECK_SLOW		4096
 /*
  * The unwinder's outermost frames are the C runtime's (__libc_start_main,
  * _start; start_thread, clone3), built without frame pointers: the fp
@@ -556,7 +560,8 @@ prof_backtrace(struct prof_bt *bt, struct prof_tls *pt)
 		prof_bt_libgcc(bt);
 	else if (how == PROF_UNWIND_AUTO) {
 		n = __atomic_fetch_add(&prof_fp_nwalks, 1, __ATOMIC_RELAXED);
-		if (n < PROF_CHECK_FIRST || n % PROF_CHECK_EVERY == 0)
+		if (n < PROF_CHECK_FIRST || n % (n < PROF_CHECK_SLOW ?
+		    PROF_CHECK_EVERY : PROF_CHECK_SLOW) == 0)
 			prof_bt_check(bt);
 	}
 	/* No entry point seen (a call from inside): drop just this frame. */
