@@ -448,9 +448,13 @@ ATF_TC_BODY(jeprof_attributes_bytes_to_holders, tc)
 	run_child("hold", "prof:true,lg_prof_sample:14");
 	known = jeprof_flat("hold.heap", "hold_known");
 	other = jeprof_flat("hold.heap", "hold_other");
-	/* 8 and 2 MiB, sampled every 16 KiB on average: within 25%. */
+	/*
+	 * 8 and 2 MiB, sampled every 16 KiB on average (about 512 and 128
+	 * samples: standard errors of 4.4% and 9%): within 25% and 35%,
+	 * about four standard errors, so that the check does not flake.
+	 */
 	ATF_CHECK_MSG(known > 6 && known < 10, "hold_known: %.2f MiB", known);
-	ATF_CHECK_MSG(other > 1.5 && other < 2.5, "hold_other: %.2f MiB",
+	ATF_CHECK_MSG(other > 1.3 && other < 2.7, "hold_other: %.2f MiB",
 	    other);
 }
 
@@ -495,7 +499,7 @@ check_hold(const char *conf, const char *unwind)
 	known = jeprof_flat("hold.heap", "hold_known");
 	other = jeprof_flat("hold.heap", "hold_other");
 	ATF_CHECK_MSG(known > 6 && known < 10, "hold_known: %.2f MiB", known);
-	ATF_CHECK_MSG(other > 1.5 && other < 2.5, "hold_other: %.2f MiB",
+	ATF_CHECK_MSG(other > 1.3 && other < 2.7, "hold_other: %.2f MiB",
 	    other);
 	ATF_CHECK_MSG(collapsed_has("hold.heap", "hold_known"),
 	    "no ';child;hold_known' stack");
@@ -536,7 +540,7 @@ ATF_TC_BODY(auto_walk_turns_to_libgcc_without_frame_pointers, tc)
 	nofp = jeprof_flat("nofp.heap", "hold_nofp");
 	other = jeprof_flat("nofp.heap", "hold_other");
 	ATF_CHECK_MSG(nofp > 6 && nofp < 10, "hold_nofp: %.2f MiB", nofp);
-	ATF_CHECK_MSG(other > 1.5 && other < 2.5, "hold_other: %.2f MiB",
+	ATF_CHECK_MSG(other > 1.3 && other < 2.7, "hold_other: %.2f MiB",
 	    other);
 	/* The caller of the function without a frame pointer is seen. */
 	ATF_CHECK_MSG(collapsed_has("nofp.heap", "hold_nofp"),
