@@ -77,6 +77,8 @@ void	ecache_insert_oldest(struct ecache *cache, struct extent *ext);
 void	ecache_remove(struct ecache *cache, struct extent *ext);
 /* Oldest best-fit extent that can hold size bytes at alignment, removed. */
 struct extent *ecache_take(struct ecache *cache, size_t size, size_t alignment);
+/* The highest non-empty bucket below bucket b, or -1 if there is none. */
+int	ecache_bucket_below(const struct ecache *cache, int b);
 
 struct extent	*extent_desc_alloc(void);
 void		 extent_desc_free(struct extent *ext);

@@ -893,6 +893,97 @@ ATF_TC_BODY(muzzy_decay_passes_pages_through_muzzy, tc)
 	    "RSS %zu -> %zu MiB", rss0 >> 20, rss1 >> 20);
 }
 
+/*
+ * A freed block that is too small for the next request is not left aside
+ * while the request faults in fresh pages: when it borders purged
+ * (retained) address space, the request takes the freed block's pages and
+ * only what is missing from its neighbour, on either side.  Set up in a
+ * created arena that keeps dirty pages (-1): a purged 24 MiB run X is cut
+ * into 8 MiB blocks, one is freed, and a 12 MiB request follows.
+ */
+#define	EXTEND_RUN	(24 * MIB)
+#define	EXTEND_BLOCK	(8 * MIB)
+#define	EXTEND_REQ	(12 * MIB)
+
+/* Fills a fresh arena's purged run of EXTEND_RUN with blocks; X's address. */
+static char *
+extend_setup(unsigned a, char **blocks, unsigned n)
+{
+	char *x;
+	unsigned i;
+
+	x = mallocx(EXTEND_RUN, arena_flags(a));
+	ATF_REQUIRE(x != NULL);
+	memset(x, 1, EXTEND_RUN);
+	dallocx(x, arena_flags(a));
+	ATF_REQUIRE_EQ(0, arena_ctl_void("purge", a));
+	for (i = 0; i < n; i++) {
+		blocks[i] = mallocx(EXTEND_BLOCK, arena_flags(a));
+		ATF_REQUIRE(blocks[i] != NULL);
+		memset(blocks[i], 2, EXTEND_BLOCK);
+	}
+	ATF_REQUIRE_EQ(x, blocks[0]);
+	return (x);
+}
+
+/* Touches a new EXTEND_REQ block; returns it, *grown the RSS growth. */
+static char *
+extend_request(unsigned a, size_t *grown)
+{
+	size_t rss0;
+	char *p;
+
+	rss0 = rss_now();
+	p = mallocx(EXTEND_REQ, arena_flags(a));
+	ATF_REQUIRE(p != NULL);
+	memset(p, 3, EXTEND_REQ);
+	*grown = rss_now() - rss0;
+	return (p);
+}
+
+ATF_TC_WITHOUT_HEAD(freed_block_grows_into_purged_space_after_it);
+ATF_TC_BODY(freed_block_grows_into_purged_space_after_it, tc)
+{
+	char *blocks[1], *x, *p;
+	size_t grown;
+	unsigned a;
+
+	a = arena_create_with(-1, 0);
+	x = extend_setup(a, blocks, 1);
+	/* blocks[0] = X[0, 8): dirty, with retained X[8, 24) after it. */
+	dallocx(blocks[0], arena_flags(a));
+	p = extend_request(a, &grown);
+	ATF_CHECK_EQ(x, p);
+	ATF_CHECK_EQ(0, stat_size("stats.arenas.%u.pdirty", a));
+	ATF_CHECK_MSG(grown < EXTEND_BLOCK, "RSS grew by %zu KiB for a %zu "
+	    "KiB request over %zu KiB of freed pages", grown >> 10,
+	    EXTEND_REQ >> 10, EXTEND_BLOCK >> 10);
+	dallocx(p, arena_flags(a));
+}
+
+ATF_TC_WITHOUT_HEAD(freed_block_grows_into_purged_space_before_it);
+ATF_TC_BODY(freed_block_grows_into_purged_space_before_it, tc)
+{
+	char *blocks[3], *x, *p;
+	size_t grown;
+	unsigned a;
+
+	a = arena_create_with(-1, 0);
+	x = extend_setup(a, blocks, 3);
+	/* X[0, 8) purged, X[8, 16) dirty, X[16, 24) still live. */
+	dallocx(blocks[0], arena_flags(a));
+	ATF_REQUIRE_EQ(0, arena_ctl_void("purge", a));
+	dallocx(blocks[1], arena_flags(a));
+	p = extend_request(a, &grown);
+	ATF_CHECK_EQ(x + EXTEND_BLOCK - (EXTEND_REQ - EXTEND_BLOCK), p);
+	ATF_CHECK_EQ(0, stat_size("stats.arenas.%u.pdirty", a));
+	ATF_CHECK_MSG(grown < EXTEND_BLOCK, "RSS grew by %zu KiB for a %zu "
+	    "KiB request over %zu KiB of freed pages", grown >> 10,
+	    EXTEND_REQ >> 10, EXTEND_BLOCK >> 10);
+	dallocx(p, arena_flags(a));
+	dallocx(blocks[2], arena_flags(a));
+}
+
 /* The background_thread mallctl starts and stops the threads. */
 ATF_TC_WITHOUT_HEAD(background_thread_mallctl_toggles_threads);
 ATF_TC_BODY(background_thread_mallctl_toggles_threads, tc)
@@ -935,6 +1026,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, retain_true_keeps_purged_memory_retained);
 	ATF_TP_ADD_TC(tp, decay_keeps_pages_freed_between_ticks);
 	ATF_TP_ADD_TC(tp, muzzy_decay_passes_pages_through_muzzy);
+	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_after_it);
+	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_before_it);
 	ATF_TP_ADD_TC(tp, fork_while_background_thread_runs);
 	ATF_TP_ADD_TC(tp, many_thread_exits_with_background_threads);
 	ATF_TP_ADD_TC(tp, background_thread_mallctl_toggles_threads);
