@@ -726,22 +726,33 @@ slab_take_random(struct extent *slab, const struct bin_info *bi,
 	return (NULL);
 }
 
-/* Takes up to n free regions of slab, lowest addresses first. */
+/*
+ * Takes up to n free regions of slab, lowest addresses first.  Callers
+ * ask for regions only while slab has some, so a word with bits set is
+ * always found before the loop runs off the bitmap.
+ */
 static unsigned
 slab_take(struct extent *slab, const struct bin_info *bi, void **out,
     unsigned n)
 {
+	size_t reg_size = bi->reg_size;
+	uintptr_t base;
 	unsigned w, got = 0;
 	uint64_t bits;
 
-	for (w = 0; w < SC_BITMAP_WORDS && got < n; w++) {
+	for (w = 0; w < SC_BITMAP_WORDS; w++) {
 		bits = slab->bitmap[w];
-		while (bits != 0 && got < n) {
-			out[got++] = (void *)(slab->addr + ((size_t)w * 64 +
-			    (unsigned)__builtin_ctzll(bits)) * bi->reg_size);
+		if (bits == 0)
+			continue;
+		base = slab->addr + (size_t)w * 64 * reg_size;
+		do {
+			out[got++] = (void *)(base +
+			    (size_t)__builtin_ctzll(bits) * reg_size);
 			bits &= bits - 1;
-		}
+		} while (bits != 0 && got < n);
 		slab->bitmap[w] = bits;
+		if (got == n)
+			break;
 	}
 	slab->nfree -= (uint16_t)got;
 	return (got);
