@@ -387,6 +387,37 @@ extent_take_extended(struct arena *arena, size_t size)
 }
 
 /*
+ * ext, just grown and in no cache, borders a dirty extent too small for
+ * size: returns that dirty extent extended into ext (the rest of ext is
+ * retained), or ext if there is none.  New mappings often land next to
+ * the arena's others (Linux maps top down, below the last mapping), so
+ * this turns a grow into faults for only what the dirty extent lacks.
+ * Only the default hooks, which never refuse a split or a merge: the one
+ * way extent_extend fails then leaves ext whole in the retained cache.
+ */
+static struct extent *
+extent_grow_join(struct arena *arena, struct extent *ext, size_t size)
+{
+	struct extent *dirty;
+	int side;
+
+	if (arena->hooks != &hooks_default)
+		return (ext);
+	for (side = 0; side < 2; side++) {
+		dirty = extent_neighbor(arena, &arena->dirty, ext, side == 0);
+		if (dirty == NULL || dirty->size >= size)
+			continue;
+		ecache_put(arena, &arena->retained, ext);
+		if (extent_extend(arena, &arena->retained, dirty, ext,
+		    side == 1, size))
+			return (dirty);
+		ecache_remove(&arena->retained, ext);
+		break;
+	}
+	return (ext);
+}
+
+/*
  * An active extent of exactly size bytes at alignment: reused from the
  * caches (dirty first: its pages are resident, then dirty extended into
  * clean neighbours) or grown.  Pointer-map entries of the result are the
@@ -414,6 +445,11 @@ extent_alloc_locked(struct arena *arena, size_t size, size_t alignment)
 		ext = extent_grow(arena, size, alignment);
 		if (ext == NULL)
 			return (NULL);
+		if (alignment <= PAGE && (piece = extent_grow_join(arena, ext,
+		    size)) != ext) {
+			ext = piece;
+			from = &arena->dirty;
+		}
 	}
 	lead = ALIGN_UP(ext->addr, alignment) - ext->addr;
 	if (lead != 0) {

@@ -984,6 +984,39 @@ ATF_TC_BODY(freed_block_grows_into_purged_space_before_it, tc)
 	dallocx(blocks[2], arena_flags(a));
 }
 
+/*
+ * The same when the neighbour is a mapping made for the request: Linux
+ * maps top down, so a fresh arena's next mapping usually lands just below
+ * its first one, which here holds a freed 8 MiB block.  The 12 MiB request
+ * then takes the freed block and only 4 MiB of the new mapping below it.
+ * Where the kernel placed the mapping elsewhere there is nothing to check.
+ */
+ATF_TC_WITHOUT_HEAD(freed_block_grows_into_new_mapping_next_to_it);
+ATF_TC_BODY(freed_block_grows_into_new_mapping_next_to_it, tc)
+{
+	char *x, *p;
+	size_t grown;
+	unsigned a;
+
+	a = arena_create_with(-1, 0);
+	x = mallocx(EXTEND_BLOCK, arena_flags(a));
+	ATF_REQUIRE(x != NULL);
+	memset(x, 1, EXTEND_BLOCK);
+	dallocx(x, arena_flags(a));
+	p = extend_request(a, &grown);
+	/* Joined: p is x - 4 MiB; the mapping below x, not joined: x - 12. */
+	if (p != x + EXTEND_BLOCK - EXTEND_REQ && p != x - EXTEND_REQ) {
+		dallocx(p, arena_flags(a));
+		atf_tc_skip("the new mapping is not next to the freed block");
+	}
+	ATF_CHECK_EQ(x + EXTEND_BLOCK - EXTEND_REQ, p);
+	ATF_CHECK_EQ(0, stat_size("stats.arenas.%u.pdirty", a));
+	ATF_CHECK_MSG(grown < EXTEND_BLOCK, "RSS grew by %zu KiB for a %zu "
+	    "KiB request over %zu KiB of freed pages", grown >> 10,
+	    EXTEND_REQ >> 10, EXTEND_BLOCK >> 10);
+	dallocx(p, arena_flags(a));
+}
+
 /* The background_thread mallctl starts and stops the threads. */
 ATF_TC_WITHOUT_HEAD(background_thread_mallctl_toggles_threads);
 ATF_TC_BODY(background_thread_mallctl_toggles_threads, tc)
@@ -1028,6 +1061,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, muzzy_decay_passes_pages_through_muzzy);
 	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_after_it);
 	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_before_it);
+	ATF_TP_ADD_TC(tp, freed_block_grows_into_new_mapping_next_to_it);
 	ATF_TP_ADD_TC(tp, fork_while_background_thread_runs);
 	ATF_TP_ADD_TC(tp, many_thread_exits_with_background_threads);
 	ATF_TP_ADD_TC(tp, background_thread_mallctl_toggles_threads);
