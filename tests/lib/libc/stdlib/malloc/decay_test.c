@@ -852,6 +852,43 @@ ATF_TC_BODY(decay_keeps_pages_freed_between_ticks, tc)
 }
 
 /*
+ * Pages freed, reused and freed again count once, at their last free: a
+ * heap reused ten times over 200 ms, with a decay pass seeing it cached
+ * each time, and then left alone for half the decay time is about half
+ * purged by a decay pass, as if it had been freed once.  (Counting every
+ * free, the backlog would hold eleven heaps and keep the whole one until
+ * late in the decay time.)
+ */
+#define	REUSE_DECAY_MS	1000
+#define	REUSE_ROUNDS	10
+
+ATF_TC_WITHOUT_HEAD(decay_counts_reused_pages_once);
+ATF_TC_BODY(decay_counts_reused_pages_once, tc)
+{
+	void *blocks[ARENA_NBLOCKS];
+	size_t pdirty, heap_pages = ARENA_NBLOCKS * BLOCK / 4096;
+	unsigned a, r;
+
+	a = arena_create_with(REUSE_DECAY_MS, 0);
+	for (r = 0; r <= REUSE_ROUNDS; r++) {
+		ATF_REQUIRE(heap_fill(blocks, ARENA_NBLOCKS, arena_flags(a)));
+		heap_free(blocks, ARENA_NBLOCKS, arena_flags(a));
+		/*
+		 * A few decay epochs (REUSE_DECAY_MS / 200 each) later, a
+		 * pass that purges nothing yet sees the heap cached.
+		 */
+		sleep_ms(20);
+		ATF_REQUIRE_EQ(0, arena_ctl_void("decay", a));
+	}
+	ATF_REQUIRE(stat_size("stats.arenas.%u.pdirty", a) >= heap_pages);
+	sleep_ms(REUSE_DECAY_MS / 2);
+	ATF_REQUIRE_EQ(0, arena_ctl_void("decay", a));
+	pdirty = stat_size("stats.arenas.%u.pdirty", a);
+	ATF_CHECK_MSG(pdirty <= heap_pages * 3 / 4, "pdirty %zu of %zu pages "
+	    "after half the decay time", pdirty, heap_pages);
+}
+
+/*
  * muzzy_decay_ms > 0 with MADV_FREE: dirty pages purged by decay become
  * muzzy first (pmuzzy > 0, nothing muzzy-purged yet), and muzzy decay
  * later purges them for good (muzzy_purged grows, pmuzzy 0).
@@ -1058,6 +1095,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, retain_false_unmaps_purged_memory);
 	ATF_TP_ADD_TC(tp, retain_true_keeps_purged_memory_retained);
 	ATF_TP_ADD_TC(tp, decay_keeps_pages_freed_between_ticks);
+	ATF_TP_ADD_TC(tp, decay_counts_reused_pages_once);
 	ATF_TP_ADD_TC(tp, muzzy_decay_passes_pages_through_muzzy);
 	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_after_it);
 	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_before_it);
