@@ -10,8 +10,12 @@
  * Free extents coalesce with free neighbours of the same cache at once.
  * Allocation searches dirty, then muzzy, then retained, best fit by
  * page-size class and oldest first within a class, and grows the arena
- * through its hooks only when all three miss.  Decay moves extents from
- * dirty to muzzy to retained as they age (decay.c).
+ * through its hooks only when all three miss.  Before leaving the dirty
+ * cache it tries a dirty extent joined with the muzzy or retained
+ * neighbour part it lacks, and a grown mapping that borders a dirty
+ * extent is joined the same way, so that freed pages are reused rather
+ * than fresh ones faulted in (arena.c).  Decay moves extents from dirty
+ * to muzzy to retained as they age (decay.c).
  *
  * Everything here runs under the arena's extent_lock.
  */
