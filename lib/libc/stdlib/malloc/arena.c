@@ -763,9 +763,8 @@ slab_take_random(struct extent *slab, const struct bin_info *bi,
 }
 
 /*
- * Takes up to n free regions of slab, lowest addresses first.  Callers
- * ask for regions only while slab has some, so a word with bits set is
- * always found before the loop runs off the bitmap.
+ * Takes up to n free regions of slab, lowest addresses first.  n is at
+ * least 1: the inner loop takes a region before it compares got with n.
  */
 static unsigned
 slab_take(struct extent *slab, const struct bin_info *bi, void **out,
