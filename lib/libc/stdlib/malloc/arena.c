@@ -317,6 +317,8 @@ extent_extend(struct arena *arena, struct ecache *cache, struct extent *ext,
 	size_t need = size - ext->size;
 	struct extent *piece;
 
+	DASSERT(ext->state == EXTENT_DIRTY && ext->size < size);
+	DASSERT(nb->state == cache->state && ext->size + nb->size >= size);
 	ecache_remove(cache, nb);
 	if (nb->size > need) {
 		piece = extent_split(arena, nb, left ? nb->size - need : need);
@@ -338,6 +340,7 @@ extent_extend(struct arena *arena, struct ecache *cache, struct extent *ext,
 	}
 	ecache_remove(&arena->dirty, ext);
 	ext->zeroed = extent_absorb(NULL, ext, nb, left) && ext->zeroed;
+	DASSERT(ext->size == size);
 	return (true);
 }
 
