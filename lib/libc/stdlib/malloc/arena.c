@@ -196,9 +196,9 @@ extent_merge_refused(struct arena *arena, const struct extent *a,
 }
 
 /*
- * Joins nb, a free neighbour taken from cache, into ext (left: nb precedes
- * ext); the pointer-map ends that become interior are cleared.  Returns
- * whether nb's pages were zeroed.
+ * Joins nb, a free neighbour taken from cache (NULL: already out of its
+ * cache), into ext (left: nb precedes ext); the pointer-map ends that
+ * become interior are cleared.  Returns whether nb's pages were zeroed.
  */
 static bool
 extent_absorb(struct ecache *cache, struct extent *ext, struct extent *nb,
@@ -206,7 +206,8 @@ extent_absorb(struct ecache *cache, struct extent *ext, struct extent *nb,
 {
 	bool zeroed = nb->zeroed;
 
-	ecache_remove(cache, nb);
+	if (cache != NULL)
+		ecache_remove(cache, nb);
 	pmap_set_ends(nb->addr, nb->size, PMAP_NONE);
 	pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
 	if (left)
@@ -303,9 +304,127 @@ extent_grow(struct arena *arena, size_t size, size_t alignment)
 }
 
 /*
+ * Joins to ext, a dirty extent too small for size, the part of nb (its free
+ * neighbour in cache, muzzy or retained; left: nb precedes ext) that brings
+ * it to size bytes; the rest of nb stays in cache (as its youngest extent).
+ * ext leaves the dirty cache.  False, with nothing taken, if the hooks
+ * refuse the split or the merge.
+ */
+static bool
+extent_extend(struct arena *arena, struct ecache *cache, struct extent *ext,
+    struct extent *nb, bool left, size_t size)
+{
+	size_t need = size - ext->size;
+	struct extent *piece;
+
+	DASSERT(ext->state == EXTENT_DIRTY && ext->size < size);
+	DASSERT(nb->state == cache->state && ext->size + nb->size >= size);
+	ecache_remove(cache, nb);
+	if (nb->size > need) {
+		piece = extent_split(arena, nb, left ? nb->size - need : need);
+		if (piece == NULL) {
+			ecache_put(arena, cache, nb);
+			return (false);
+		}
+		/* Keep in nb the piece next to ext; the rest goes back. */
+		if (left) {
+			ecache_put(arena, cache, nb);
+			nb = piece;
+		} else
+			ecache_put(arena, cache, piece);
+	}
+	if (left ? extent_merge_refused(arena, nb, ext) :
+	    extent_merge_refused(arena, ext, nb)) {
+		ecache_put(arena, cache, nb);
+		return (false);
+	}
+	ecache_remove(&arena->dirty, ext);
+	ext->zeroed = extent_absorb(NULL, ext, nb, left) && ext->zeroed;
+	DASSERT(ext->size == size);
+	return (true);
+}
+
+/*
+ * When no dirty extent fits, a dirty extent joined with a free clean
+ * neighbour may: only the neighbour's part is faulted in afresh, instead
+ * of the whole request.  Without this, blocks of varying sizes that are
+ * freed and allocated again (churn-huge: 5 to 25 MiB) leave dirty extents
+ * just too small for the next request, which then comes from retained
+ * address space and grows the resident set by its whole size each time.
+ * The largest dirty extents are tried first (the most pages reused), at
+ * most EXTEND_SCAN of them.  Taken from the dirty cache, or NULL.
+ */
+#define	EXTEND_SCAN	16
+
+static struct extent *
+extent_take_extended(struct arena *arena, size_t size)
+{
+	struct ecache *clean[2] = { &arena->muzzy, &arena->retained };
+	struct extent *ext, *nb;
+	unsigned scanned = 0;
+	int b, i, side;
+
+	if (arena->muzzy.npages + arena->retained.npages == 0)
+		return (NULL);
+	for (b = ecache_bucket_below(&arena->dirty, PSZ_N);
+	    b >= 0 && scanned < EXTEND_SCAN;
+	    b = ecache_bucket_below(&arena->dirty, b)) {
+		for (ext = arena->dirty.buckets[b].head;
+		    ext != NULL && scanned < EXTEND_SCAN;
+		    ext = ext->link.next, scanned++) {
+			if (ext->size >= size)
+				continue;
+			for (side = 0; side < 2; side++)
+				for (i = 0; i < 2; i++) {
+					nb = extent_neighbor(arena, clean[i],
+					    ext, side == 0);
+					if (nb != NULL &&
+					    ext->size + nb->size >= size &&
+					    extent_extend(arena, clean[i], ext,
+					    nb, side == 0, size))
+						return (ext);
+				}
+		}
+	}
+	return (NULL);
+}
+
+/*
+ * ext, just grown and in no cache, borders a dirty extent too small for
+ * size: returns that dirty extent extended into ext (the rest of ext is
+ * retained), or ext if there is none.  New mappings often land next to
+ * the arena's others (Linux maps top down, below the last mapping), so
+ * this turns a grow into faults for only what the dirty extent lacks.
+ * Only the default hooks, which never refuse a split or a merge: the one
+ * way extent_extend fails then leaves ext whole in the retained cache.
+ */
+static struct extent *
+extent_grow_join(struct arena *arena, struct extent *ext, size_t size)
+{
+	struct extent *dirty;
+	int side;
+
+	if (arena->hooks != &hooks_default)
+		return (ext);
+	for (side = 0; side < 2; side++) {
+		dirty = extent_neighbor(arena, &arena->dirty, ext, side == 0);
+		if (dirty == NULL || dirty->size >= size)
+			continue;
+		ecache_put(arena, &arena->retained, ext);
+		if (extent_extend(arena, &arena->retained, dirty, ext,
+		    side == 1, size))
+			return (dirty);
+		ecache_remove(&arena->retained, ext);
+		break;
+	}
+	return (ext);
+}
+
+/*
  * An active extent of exactly size bytes at alignment: reused from the
- * caches (dirty first: its pages are resident) or grown.  Pointer-map
- * entries of the result are the caller's to set.
+ * caches (dirty first: its pages are resident, then dirty extended into
+ * clean neighbours) or grown.  Pointer-map entries of the result are the
+ * caller's to set.
  */
 static struct extent *
 extent_alloc_locked(struct arena *arena, size_t size, size_t alignment)
@@ -321,11 +440,19 @@ extent_alloc_locked(struct arena *arena, size_t size, size_t alignment)
 		ext = ecache_take(caches[i], size, alignment);
 		if (ext != NULL)
 			from = caches[i];
+		if (ext == NULL && i == 0 && alignment <= PAGE &&
+		    (ext = extent_take_extended(arena, size)) != NULL)
+			from = &arena->dirty;
 	}
 	if (ext == NULL) {
 		ext = extent_grow(arena, size, alignment);
 		if (ext == NULL)
 			return (NULL);
+		if (alignment <= PAGE && (piece = extent_grow_join(arena, ext,
+		    size)) != ext) {
+			ext = piece;
+			from = &arena->dirty;
+		}
 	}
 	lead = ALIGN_UP(ext->addr, alignment) - ext->addr;
 	if (lead != 0) {
@@ -641,22 +768,32 @@ slab_take_random(struct extent *slab, const struct bin_info *bi,
 	return (NULL);
 }
 
-/* Takes up to n free regions of slab, lowest addresses first. */
+/*
+ * Takes up to n free regions of slab, lowest addresses first.  n is at
+ * least 1: the inner loop takes a region before it compares got with n.
+ */
 static unsigned
 slab_take(struct extent *slab, const struct bin_info *bi, void **out,
     unsigned n)
 {
+	size_t reg_size = bi->reg_size;
+	uintptr_t base;
 	unsigned w, got = 0;
 	uint64_t bits;
 
-	for (w = 0; w < SC_BITMAP_WORDS && got < n; w++) {
+	for (w = 0; w < SC_BITMAP_WORDS; w++) {
 		bits = slab->bitmap[w];
-		while (bits != 0 && got < n) {
-			out[got++] = (void *)(slab->addr + ((size_t)w * 64 +
-			    (unsigned)__builtin_ctzll(bits)) * bi->reg_size);
+		if (bits == 0)
+			continue;
+		base = slab->addr + (size_t)w * 64 * reg_size;
+		do {
+			out[got++] = (void *)(base +
+			    (size_t)__builtin_ctzll(bits) * reg_size);
 			bits &= bits - 1;
-		}
+		} while (bits != 0 && got < n);
 		slab->bitmap[w] = bits;
+		if (got == n)
+			break;
 	}
 	slab->nfree -= (uint16_t)got;
 	return (got);

@@ -10,6 +10,17 @@
  * twice, and pages freed just before a long idle spell are old when the
  * next pass comes.  Callers note the size before pages enter the cache, so
  * epochs advance at the moment of a free.
+ *
+ * Unlike jemalloc's, churn across epochs is not counted twice either: when
+ * the cache falls below nunpurged, pages of earlier epochs were taken for
+ * reuse; nunpurged follows the cache down (so their next free is growth of
+ * the epoch it happens in) and, at the epoch's end, that many pages leave
+ * the backlog, the oldest that were not purged first (the caches hand out
+ * the oldest extent of a size class first).  Without this, a workload that
+ * keeps reusing its freed pages builds a backlog many times the cache, and
+ * nothing is purged until most of it is older than decay_ms: rss-over-time
+ * idled at its peak with background threads (50,000 backlog pages for
+ * 28,000 cached).
  */
 #include <string.h>
 
@@ -46,15 +57,24 @@ decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns)
 		d->interval_ns = 1;
 }
 
-/* The pages the backlog lets stay: only changes when an epoch ends. */
+/*
+ * The pages the backlog lets stay: only changes when an epoch ends.  Also
+ * bounds npurged by the backlog (purges may have taken pages of the epoch
+ * that just ended, which were not in the backlog yet).
+ */
 static size_t
-backlog_sum(const struct decay *d)
+backlog_sum(struct decay *d)
 {
 	uint64_t sum = 0;
+	size_t total = 0;
 	unsigned i;
 
-	for (i = 0; i < DECAY_NSTEPS; i++)
+	for (i = 0; i < DECAY_NSTEPS; i++) {
 		sum += (uint64_t)d->backlog[i] * h_steps[i];
+		total += d->backlog[i];
+	}
+	if (d->npurged > total)
+		d->npurged = total;
 	return ((size_t)(sum >> DECAY_BFP));
 }
 
@@ -64,20 +84,55 @@ growth(const struct decay *d, size_t npages)
 	return (npages > d->nunpurged ? npages - d->nunpurged : 0);
 }
 
+/* Takes the epoch's reused pages out of the backlog (see above). */
+static void
+backlog_forget_reused(struct decay *d)
+{
+	size_t skip = d->npurged, n;
+	unsigned i;
+
+	for (i = 0; i < DECAY_NSTEPS && d->nreused > 0; i++) {
+		if (skip >= d->backlog[i]) {
+			skip -= d->backlog[i];
+			continue;
+		}
+		n = d->backlog[i] - skip;
+		if (n > d->nreused)
+			n = d->nreused;
+		d->backlog[i] -= n;
+		d->nreused -= n;
+		skip = 0;
+	}
+	d->nreused = 0;
+}
+
 void
 decay_note(struct decay *d, uint64_t now_ns, size_t npages)
 {
 	uint64_t nadvance;
+	size_t ndropped = 0;
+	unsigned i;
 
 	d->npages_seen = npages;
-	if (d->decay_ms <= 0 || now_ns < d->epoch_ns + d->interval_ns)
+	if (d->decay_ms <= 0)
+		return;
+	if (npages < d->nunpurged) {
+		d->nreused += d->nunpurged - npages;
+		d->nunpurged = npages;
+	}
+	if (now_ns < d->epoch_ns + d->interval_ns)
 		return;
 	nadvance = (now_ns - d->epoch_ns) / d->interval_ns;
 	d->epoch_ns += nadvance * d->interval_ns;
+	backlog_forget_reused(d);
 	if (nadvance >= DECAY_NSTEPS) {
 		/* The closed epoch is older than the window: weight 0. */
 		memset(d->backlog, 0, sizeof(d->backlog));
+		d->npurged = 0;
 	} else {
+		for (i = 0; i < nadvance; i++)
+			ndropped += d->backlog[i];
+		d->npurged = d->npurged > ndropped ? d->npurged - ndropped : 0;
 		memmove(d->backlog, d->backlog + nadvance,
 		    (DECAY_NSTEPS - nadvance) * sizeof(d->backlog[0]));
 		memset(d->backlog + DECAY_NSTEPS - nadvance, 0,
@@ -107,6 +162,7 @@ decay_purged(struct decay *d, size_t npages)
 
 	/* Purges take the oldest pages: the current epoch's growth stays. */
 	d->nunpurged = purged < d->nunpurged ? d->nunpurged - purged : 0;
+	d->npurged += purged;
 	d->npages_seen = npages;
 }
 

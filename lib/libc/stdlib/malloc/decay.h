@@ -23,6 +23,15 @@ struct decay {
 	size_t		nunpurged;	/* cache size the epoch's growth is over */
 	size_t		npages_seen;	/* cache size at the last call */
 	size_t		backlog_limit;	/* the backlog's weighted sum */
+	/*
+	 * Of the backlog's pages, the oldest npurged were purged (they count
+	 * until they leave the window: that is the curve), and nreused
+	 * pages from before this epoch were taken for reuse this epoch; they
+	 * leave the backlog when the epoch ends, so that a page freed, reused
+	 * and freed again is counted once, at its last free.
+	 */
+	size_t		npurged;
+	size_t		nreused;
 	size_t		backlog[DECAY_NSTEPS];	/* pages added, oldest first */
 };
 

@@ -195,3 +195,22 @@ ecache_take(struct ecache *cache, size_t size, size_t alignment)
 	}
 	return (NULL);
 }
+
+int
+ecache_bucket_below(const struct ecache *cache, int b)
+{
+	int w;
+	uint64_t bits;
+
+	if (b <= 0)
+		return (-1);
+	b--;
+	w = b / 64;
+	bits = cache->nonempty[w] & (~(uint64_t)0 >> (63 - b % 64));
+	while (bits == 0) {
+		if (--w < 0)
+			return (-1);
+		bits = cache->nonempty[w];
+	}
+	return (w * 64 + 63 - __builtin_clzll(bits));
+}

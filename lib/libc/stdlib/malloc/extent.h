@@ -10,8 +10,12 @@
  * Free extents coalesce with free neighbours of the same cache at once.
  * Allocation searches dirty, then muzzy, then retained, best fit by
  * page-size class and oldest first within a class, and grows the arena
- * through its hooks only when all three miss.  Decay moves extents from
- * dirty to muzzy to retained as they age (decay.c).
+ * through its hooks only when all three miss.  Before leaving the dirty
+ * cache it tries a dirty extent joined with the muzzy or retained
+ * neighbour part it lacks, and a grown mapping that borders a dirty
+ * extent is joined the same way, so that freed pages are reused rather
+ * than fresh ones faulted in (arena.c).  Decay moves extents from dirty
+ * to muzzy to retained as they age (decay.c).
  *
  * Everything here runs under the arena's extent_lock.
  */
@@ -78,6 +82,8 @@ void	ecache_insert_oldest(struct ecache *cache, struct extent *ext);
 void	ecache_remove(struct ecache *cache, struct extent *ext);
 /* Oldest best-fit extent that can hold size bytes at alignment, removed. */
 struct extent *ecache_take(struct ecache *cache, size_t size, size_t alignment);
+/* The highest non-empty bucket below bucket b, or -1 if there is none. */
+int	ecache_bucket_below(const struct ecache *cache, int b);
 
 struct extent	*extent_desc_alloc(void);
 void		 extent_desc_free(struct extent *ext);

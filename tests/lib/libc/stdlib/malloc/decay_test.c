@@ -852,6 +852,43 @@ ATF_TC_BODY(decay_keeps_pages_freed_between_ticks, tc)
 }
 
 /*
+ * Pages freed, reused and freed again count once, at their last free: a
+ * heap reused ten times over 200 ms, with a decay pass seeing it cached
+ * each time, and then left alone for half the decay time is about half
+ * purged by a decay pass, as if it had been freed once.  (Counting every
+ * free, the backlog would hold eleven heaps and keep the whole one until
+ * late in the decay time.)
+ */
+#define	REUSE_DECAY_MS	1000
+#define	REUSE_ROUNDS	10
+
+ATF_TC_WITHOUT_HEAD(decay_counts_reused_pages_once);
+ATF_TC_BODY(decay_counts_reused_pages_once, tc)
+{
+	void *blocks[ARENA_NBLOCKS];
+	size_t pdirty, heap_pages = ARENA_NBLOCKS * BLOCK / 4096;
+	unsigned a, r;
+
+	a = arena_create_with(REUSE_DECAY_MS, 0);
+	for (r = 0; r <= REUSE_ROUNDS; r++) {
+		ATF_REQUIRE(heap_fill(blocks, ARENA_NBLOCKS, arena_flags(a)));
+		heap_free(blocks, ARENA_NBLOCKS, arena_flags(a));
+		/*
+		 * A few decay epochs (REUSE_DECAY_MS / 200 each) later, a
+		 * pass that purges nothing yet sees the heap cached.
+		 */
+		sleep_ms(20);
+		ATF_REQUIRE_EQ(0, arena_ctl_void("decay", a));
+	}
+	ATF_REQUIRE(stat_size("stats.arenas.%u.pdirty", a) >= heap_pages);
+	sleep_ms(REUSE_DECAY_MS / 2);
+	ATF_REQUIRE_EQ(0, arena_ctl_void("decay", a));
+	pdirty = stat_size("stats.arenas.%u.pdirty", a);
+	ATF_CHECK_MSG(pdirty <= heap_pages * 3 / 4, "pdirty %zu of %zu pages "
+	    "after half the decay time", pdirty, heap_pages);
+}
+
+/*
  * muzzy_decay_ms > 0 with MADV_FREE: dirty pages purged by decay become
  * muzzy first (pmuzzy > 0, nothing muzzy-purged yet), and muzzy decay
  * later purges them for good (muzzy_purged grows, pmuzzy 0).
@@ -891,6 +928,130 @@ ATF_TC_BODY(muzzy_decay_passes_pages_through_muzzy, tc)
 	/* MADV_FREE left the pages resident (no memory pressure); now gone. */
 	ATF_CHECK_MSG(rss1 + ARENA_NBLOCKS * BLOCK - RSS_SLACK <= rss0,
 	    "RSS %zu -> %zu MiB", rss0 >> 20, rss1 >> 20);
+}
+
+/*
+ * A freed block that is too small for the next request is not left aside
+ * while the request faults in fresh pages: when it borders purged
+ * (retained) address space, the request takes the freed block's pages and
+ * only what is missing from its neighbour, on either side.  Set up in a
+ * created arena that keeps dirty pages (-1): a purged 24 MiB run X is cut
+ * into 8 MiB blocks, one is freed, and a 12 MiB request follows.
+ */
+#define	EXTEND_RUN	(24 * MIB)
+#define	EXTEND_BLOCK	(8 * MIB)
+#define	EXTEND_REQ	(12 * MIB)
+
+/* Fills a fresh arena's purged run of EXTEND_RUN with blocks; X's address. */
+static char *
+extend_setup(unsigned a, char **blocks, unsigned n)
+{
+	char *x;
+	unsigned i;
+
+	x = mallocx(EXTEND_RUN, arena_flags(a));
+	ATF_REQUIRE(x != NULL);
+	memset(x, 1, EXTEND_RUN);
+	dallocx(x, arena_flags(a));
+	ATF_REQUIRE_EQ(0, arena_ctl_void("purge", a));
+	for (i = 0; i < n; i++) {
+		blocks[i] = mallocx(EXTEND_BLOCK, arena_flags(a));
+		ATF_REQUIRE(blocks[i] != NULL);
+		memset(blocks[i], 2, EXTEND_BLOCK);
+	}
+	ATF_REQUIRE_EQ(x, blocks[0]);
+	return (x);
+}
+
+/* Touches a new EXTEND_REQ block; returns it, *grown the RSS growth. */
+static char *
+extend_request(unsigned a, size_t *grown)
+{
+	size_t rss0;
+	char *p;
+
+	rss0 = rss_now();
+	p = mallocx(EXTEND_REQ, arena_flags(a));
+	ATF_REQUIRE(p != NULL);
+	memset(p, 3, EXTEND_REQ);
+	*grown = rss_now() - rss0;
+	return (p);
+}
+
+ATF_TC_WITHOUT_HEAD(freed_block_grows_into_purged_space_after_it);
+ATF_TC_BODY(freed_block_grows_into_purged_space_after_it, tc)
+{
+	char *blocks[1], *x, *p;
+	size_t grown;
+	unsigned a;
+
+	a = arena_create_with(-1, 0);
+	x = extend_setup(a, blocks, 1);
+	/* blocks[0] = X[0, 8): dirty, with retained X[8, 24) after it. */
+	dallocx(blocks[0], arena_flags(a));
+	p = extend_request(a, &grown);
+	ATF_CHECK_EQ(x, p);
+	ATF_CHECK_EQ(0, stat_size("stats.arenas.%u.pdirty", a));
+	ATF_CHECK_MSG(grown < EXTEND_BLOCK, "RSS grew by %zu KiB for a %zu "
+	    "KiB request over %zu KiB of freed pages", grown >> 10,
+	    EXTEND_REQ >> 10, EXTEND_BLOCK >> 10);
+	dallocx(p, arena_flags(a));
+}
+
+ATF_TC_WITHOUT_HEAD(freed_block_grows_into_purged_space_before_it);
+ATF_TC_BODY(freed_block_grows_into_purged_space_before_it, tc)
+{
+	char *blocks[3], *x, *p;
+	size_t grown;
+	unsigned a;
+
+	a = arena_create_with(-1, 0);
+	x = extend_setup(a, blocks, 3);
+	/* X[0, 8) purged, X[8, 16) dirty, X[16, 24) still live. */
+	dallocx(blocks[0], arena_flags(a));
+	ATF_REQUIRE_EQ(0, arena_ctl_void("purge", a));
+	dallocx(blocks[1], arena_flags(a));
+	p = extend_request(a, &grown);
+	ATF_CHECK_EQ(x + EXTEND_BLOCK - (EXTEND_REQ - EXTEND_BLOCK), p);
+	ATF_CHECK_EQ(0, stat_size("stats.arenas.%u.pdirty", a));
+	ATF_CHECK_MSG(grown < EXTEND_BLOCK, "RSS grew by %zu KiB for a %zu "
+	    "KiB request over %zu KiB of freed pages", grown >> 10,
+	    EXTEND_REQ >> 10, EXTEND_BLOCK >> 10);
+	dallocx(p, arena_flags(a));
+	dallocx(blocks[2], arena_flags(a));
+}
+
+/*
+ * The same when the neighbour is a mapping made for the request: Linux
+ * maps top down, so a fresh arena's next mapping usually lands just below
+ * its first one, which here holds a freed 8 MiB block.  The 12 MiB request
+ * then takes the freed block and only 4 MiB of the new mapping below it.
+ * Where the kernel placed the mapping elsewhere there is nothing to check.
+ */
+ATF_TC_WITHOUT_HEAD(freed_block_grows_into_new_mapping_next_to_it);
+ATF_TC_BODY(freed_block_grows_into_new_mapping_next_to_it, tc)
+{
+	char *x, *p;
+	size_t grown;
+	unsigned a;
+
+	a = arena_create_with(-1, 0);
+	x = mallocx(EXTEND_BLOCK, arena_flags(a));
+	ATF_REQUIRE(x != NULL);
+	memset(x, 1, EXTEND_BLOCK);
+	dallocx(x, arena_flags(a));
+	p = extend_request(a, &grown);
+	/* Joined: p is x - 4 MiB; the mapping below x, not joined: x - 12. */
+	if (p != x + EXTEND_BLOCK - EXTEND_REQ && p != x - EXTEND_REQ) {
+		dallocx(p, arena_flags(a));
+		atf_tc_skip("the new mapping is not next to the freed block");
+	}
+	ATF_CHECK_EQ(x + EXTEND_BLOCK - EXTEND_REQ, p);
+	ATF_CHECK_EQ(0, stat_size("stats.arenas.%u.pdirty", a));
+	ATF_CHECK_MSG(grown < EXTEND_BLOCK, "RSS grew by %zu KiB for a %zu "
+	    "KiB request over %zu KiB of freed pages", grown >> 10,
+	    EXTEND_REQ >> 10, EXTEND_BLOCK >> 10);
+	dallocx(p, arena_flags(a));
 }
 
 /* The background_thread mallctl starts and stops the threads. */
@@ -934,7 +1095,11 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, retain_false_unmaps_purged_memory);
 	ATF_TP_ADD_TC(tp, retain_true_keeps_purged_memory_retained);
 	ATF_TP_ADD_TC(tp, decay_keeps_pages_freed_between_ticks);
+	ATF_TP_ADD_TC(tp, decay_counts_reused_pages_once);
 	ATF_TP_ADD_TC(tp, muzzy_decay_passes_pages_through_muzzy);
+	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_after_it);
+	ATF_TP_ADD_TC(tp, freed_block_grows_into_purged_space_before_it);
+	ATF_TP_ADD_TC(tp, freed_block_grows_into_new_mapping_next_to_it);
 	ATF_TP_ADD_TC(tp, fork_while_background_thread_runs);
 	ATF_TP_ADD_TC(tp, many_thread_exits_with_background_threads);
 	ATF_TP_ADD_TC(tp, background_thread_mallctl_toggles_threads);
