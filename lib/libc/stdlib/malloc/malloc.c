@@ -770,14 +770,19 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	ext = validate(ptr, entry, fn);
 	old_ind = pmap_entry_szind(entry);
 	old_usize = sz_index2size(old_ind);
-	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
-	if (unlikely(usize == 0))
-		return (oom(fn, size));
-	/* The common case of a growing buffer: it still fits its class. */
-	if (usize == old_usize && alignment <= QUANTUM &&
+	/*
+	 * The common case of a growing buffer: it still fits its class, that
+	 * is, size is above the class below (two compares where rounding
+	 * size to its class costs a size2index computation above 32 KiB).
+	 */
+	if (size <= old_usize && (old_ind == 0 ||
+	    size > sz_index2size(old_ind - 1)) && alignment <= QUANTUM &&
 	    (ext->slab || ext->prof_tctx == NULL) &&
 	    (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind))
 		return (ptr);
+	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
+	if (unlikely(usize == 0))
+		return (oom(fn, size));
 	/*
 	 * A sampled large block stops being a sample when resized, so that it
 	 * can grow in place: moving it at every step of a growing buffer would
@@ -818,8 +823,33 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	return (q);
 }
 
-EXPORT void *
-realloc(void *ptr, size_t size)
+/*
+ * realloc's fast path: whether ptr is a live block (as validate() would
+ * find it, short of naming what is wrong) whose class size stays the
+ * class of size, so that ptr is the answer.  A buffer grown by small
+ * steps asks this at nearly every call; iralloc() answers the same but
+ * at some 120 instructions, most of them its frame.
+ */
+ALWAYS_INLINE bool
+realloc_fits(void *ptr, size_t size)
+{
+	struct pmap_entry e = pmap_lookup(ptr);
+	unsigned ind = pmap_entry_szind(e);
+	uintptr_t base = e.bits & ~PAGE_MASK;
+
+	if (ind >= SC_NSIZES || size > sz_index2size(ind) ||
+	    (ind > 0 && size <= sz_index2size(ind - 1)))
+		return (false);
+	if (pmap_entry_is_slab(e))
+		return (sz_region_valid(ind, (uintptr_t)ptr - base) &&
+		    *(uintptr_t *)ptr != free_key);
+	/* Large: its first byte, and not a sample (iralloc ends those). */
+	return ((uintptr_t)ptr == base && e.ext != NULL &&
+	    e.ext->prof_tctx == NULL);
+}
+
+static NOINLINE void *
+realloc_slow(void *ptr, size_t size)
 {
 	if (ptr == NULL)
 		return (imalloc(size, 0, false, TC_AUTO, ARENA_AUTO, "realloc"));
@@ -827,6 +857,14 @@ realloc(void *ptr, size_t size)
 		__atomic_fetch_add(&malloc_zero_reallocs, 1, __ATOMIC_RELAXED);
 	return (iralloc(ptr, size == 0 ? 1 : size, 0, false, TC_AUTO,
 	    ARENA_AUTO, "realloc"));
+}
+
+EXPORT void *
+realloc(void *ptr, size_t size)
+{
+	if (likely(ptr != NULL && size != 0 && realloc_fits(ptr, size)))
+		return (ptr);
+	return (realloc_slow(ptr, size));
 }
 
 EXPORT void *

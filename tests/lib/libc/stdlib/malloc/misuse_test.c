@@ -386,6 +386,62 @@ ATF_TC_BODY(realloc_inside_block_aborts, tc)
 }
 
 /*
+ * The same within the block's class, which realloc's fast path answers
+ * (small: the region check; large: the first page's entry).
+ */
+static void
+realloc_interior_same_class(void *arg)
+{
+	size_t n = *(size_t *)arg;
+	char *p, *q;
+
+	p = malloc(n);
+	memset(p, 0, n);
+	child_report_ptr("addr", p + (n > 4096 ? 4096 : 16));
+	q = realloc(ptr_launder(p + (n > 4096 ? 4096 : 16)), n);
+	(void)q;
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_inside_block_same_class_aborts);
+ATF_TC_BODY(realloc_inside_block_same_class_aborts, tc)
+{
+	size_t small = 64, large = 100 * KiB;
+
+	expect_abort(realloc_interior_same_class, &small,
+	    "<malloc>: realloc(): invalid pointer %s (inside a block)");
+	expect_abort(realloc_interior_same_class, &large,
+	    "<malloc>: realloc(): invalid pointer %s (inside a block)");
+}
+
+/* A freed block resized within its class: caught, not handed back. */
+static void
+realloc_freed(void *arg)
+{
+	size_t n = *(size_t *)arg;
+	void *p, *q;
+
+	p = malloc(n);
+	memset(p, 1, n);
+	child_report_ptr("addr", p);
+	q = ptr_launder(p);
+	free(p);
+	q = realloc(q, n);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(realloc_of_freed_block_aborts);
+ATF_TC_BODY(realloc_of_freed_block_aborts, tc)
+{
+	size_t small = 100, large = 100 * KiB;
+
+	expect_abort(realloc_freed, &small,
+	    "<malloc>: realloc(): double free of %s");
+	expect_abort(realloc_freed, &large,
+	    "<malloc>: realloc(): double free of %s");
+}
+
+/*
  * A 48-byte block freed as if it were 100 bytes (class 112).  Blocks of
  * both classes are freed afterwards, so an allocator that only checks
  * when a cache flushes still meets the bad block before "survived".
@@ -509,6 +565,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, free_inside_large_block_aborts);
 	ATF_TP_ADD_TC(tp, realloc_of_invalid_pointer_aborts);
 	ATF_TP_ADD_TC(tp, realloc_inside_block_aborts);
+	ATF_TP_ADD_TC(tp, realloc_inside_block_same_class_aborts);
+	ATF_TP_ADD_TC(tp, realloc_of_freed_block_aborts);
 	ATF_TP_ADD_TC(tp, sdallocx_with_wrong_size_aborts);
 	ATF_TP_ADD_TC(tp, free_sized_with_wrong_size_aborts);
 	ATF_TP_ADD_TC(tp, sdallocx_with_size_in_same_class_succeeds);
