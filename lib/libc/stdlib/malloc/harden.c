@@ -40,7 +40,8 @@ harden_check_junk(const void *ptr, size_t usize)
 	uint64_t w;
 
 	/* Word by word (blocks are 16-byte aligned), then find the byte. */
-	for (i = sizeof(uintptr_t); i + sizeof(w) <= n; i += sizeof(w)) {
+	/* The first two words are the mark and key words (tcache.h). */
+	for (i = 2 * sizeof(uintptr_t); i + sizeof(w) <= n; i += sizeof(w)) {
 		memcpy(&w, p + i, sizeof(w));
 		if (unlikely(w != junk))
 			break;

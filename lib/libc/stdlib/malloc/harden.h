@@ -9,14 +9,14 @@
 #define	MALLOC_HARDEN_H
 
 #include "compat.h"
+#include "tcache.h"
 
 #define	JUNK_ALLOC	0xa5
 #define	JUNK_FREE	0x5a
 
 struct tsd;
 
-/* The per-process random word freed blocks carry (malloc.c). */
-extern HIDDEN uintptr_t	free_key;
+/* free_key and the words it lives in: tcache.h. */
 
 /*
  * Puts a freed, junk-filled block into the thread's quarantine; returns

@@ -4,55 +4,56 @@
  *
  * Fast paths (malloc, calloc, free of a cached small class) touch the
  * thread state, the size-class tables, one pointer-map leaf and the
- * object's first word, take no lock and do no atomic operation.  Every
- * rare condition folds into one compare:
- *	malloc: bin empty (also: cache disabled, thread not booted) or
- *		allocated >= alloc_event_at (sampling, junk, zero)
- *	free:	entry not a slab, pointer not a region start, first word
- *		equal to free_key, or bin full (also: free-side modes)
+ * object's first two words, take no lock and do no atomic operation.
+ * Every rare condition folds into one compare:
+ *	malloc: bin empty (also: cache disabled, thread not booted),
+ *		allocated >= alloc_event_at (sampling, junk, zero), or the
+ *		popped block's words not those of a cached block
+ *	free:	entry not a slab, pointer not a region start, bin full
+ *		(also: free-side modes) or the block on top of its bin
  * and then a named _slow function handles it out of line.
  *
- * Double frees: a block pushed onto a thread cache gets free_key, a
- * random per-process word, in its first word; every allocation clears it.
- * A free that finds the key is a double free, caught before the block
- * could be handed out twice.  Blocks that reach their slab or extent are
- * caught there (bitmap bit already free, extent already free).  The key is
- * secret: a program that learns it can make a free of a live block whose
- * first word holds it abort (never corrupt the heap).
+ * Double frees (tcache.h has the invariants): a cached block carries
+ * free_key in its second word, a block back in its slab slab_mark in its
+ * first.  free() only stores the key; whichever of a twice-freed block's
+ * entries is met second, by malloc, a flush, a thread's exit or exit(),
+ * finds the words wrong and stops the process before the block can have
+ * two owners.  free(p); free(p) is caught by free's fast path itself, and
+ * every free that takes the slow path (large blocks, full bins) loads the
+ * key and catches it at once.  The words are secret: a program that
+ * learns them can make a free or malloc abort (never corrupt the heap).
  *
  * Where this departs from the shared DESIGN.md, and why:
- * - The fast paths touch the object's first word (DESIGN: never).  It is
- *   the only cheap way to catch every double free before the block is
- *   handed out twice, which the hardening requirements demand; the word is
- *   in a line the program just used (free) or is about to use (malloc).
- * - The budget of 40 instructions per malloc+free pair is not met: 67
- *   back to back, 73 through a window of 1000 live blocks, by callgrind
+ * - The fast paths touch the object's first two words (DESIGN: never).
+ *   It is the only cheap way to keep every double-freed block from being
+ *   handed out twice, which the hardening requirements demand; the words
+ *   are in a line the program just used (free) or is about to use
+ *   (malloc).
+ * - free() stores the key but never loads from the block.  Until this
+ *   design it loaded the key (glibc's tcache check: free(a); free(b);
+ *   free(a) caught at the third call), and the load of a cold block was
+ *   on the critical path: window -t 8 (8 threads, 160 MiB of blocks
+ *   freed long after they were written) took 1.5 times longer than with
+ *   tcmalloc, window -t 1 1.14.  Now within 10% of it on both, for 6
+ *   more instructions per pair (malloc checks two words): loops of hot
+ *   blocks are about 5% slower.  A store-only free with a single key
+ *   word was tried first: it cannot see a block freed again after it
+ *   went back to its slab (the second free keys it afresh), hence the
+ *   slab's mark in the other word.
+ * - The budget of 40 instructions per malloc+free pair is not met: 73
+ *   back to back, 79 through a window of 1000 live blocks, by callgrind
  *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
- *   to 144).  Of the 67, about 11 are the loop and the two calls; malloc
- *   takes 21 and free 35.  What the others do not do costs about 18: the
+ *   to 144).  Of the 73, about 11 are the loop and the two calls; malloc
+ *   takes 27 and free 35.  What the others do not do costs about 24: the
  *   region check of free (a pointer into a block or not ours must be
- *   refused before it enters a cache: 8), the free key (4 in free, 1 in
- *   malloc), the thread's byte counters that statistics and profiling
- *   share (5).  The rest is already one access per datum: the thread
- *   cache's fields are parallel arrays indexed off %fs (tcache.h), the
- *   class tables share one base address (sizeclass.h), and pointer-map
- *   entries carry the slab base so that free loads no descriptor (pmap.h).
- *   A flat pointer map would save 5 more but needs 256 GiB of address
- *   space, which valgrind and RLIMIT_AS refuse.
- * - The free key is loaded from the freed block, which is cold when the
- *   program frees in FIFO order: a build without that load took 14% less
- *   time on window -t 1 and 40% less on window -t 8 (8 threads, 160 MiB
- *   of cold blocks; then about tcmalloc's time).  It stays, because nothing cheaper
- *   keeps the guarantee that a block never has two owners.  Tried: a
- *   store-only free (compare with the top of the bin only), malloc and
- *   flushes checking the key of the entries they meet, refills keying
- *   the blocks they fetch.  It catches free(a); free(b); free(a) at a
- *   later malloc, but not a block freed again after it went back to its
- *   slab: the second free keys it afresh, malloc hands it out, and the
- *   slab still lists it as free.  Only a load at free (or a slab lookup
- *   at malloc) sees that.  The load also catches free(a); free(b);
- *   free(a) at the third call, as glibc does (its tcache key is the same
- *   load).
+ *   refused before it enters a cache: 8), the double-free words (3 in
+ *   free, 7 in malloc), the thread's byte counters that statistics and
+ *   profiling share (5).  The rest is already one access per datum: the
+ *   thread cache's fields are parallel arrays indexed off %fs
+ *   (tcache.h), the class tables share one base address (sizeclass.h),
+ *   and pointer-map entries carry the slab base so that free loads no
+ *   descriptor (pmap.h).  A flat pointer map would save 5 more but needs
+ *   256 GiB of address space, which valgrind and RLIMIT_AS refuse.
  * - Background threads stay off by default, as in jemalloc (see malloc(3)
  *   TUNING); purging is driven by allocation activity instead.
  */
@@ -94,6 +95,7 @@
 
 bool		malloc_initialized;
 uintptr_t	free_key;
+uintptr_t	slab_mark;
 size_t		malloc_zero_reallocs;	/* realloc(p, 0) calls, atomic */
 
 static pthread_mutex_t	init_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -195,6 +197,9 @@ malloc_init_hard(void)
 		return (true);
 	}
 	free_key = random_word();
+	do
+		slab_mark = random_word();
+	while (slab_mark == free_key);
 	prof_boot();
 	tsd_boot_global();
 	__atomic_store_n(&malloc_initialized, true, __ATOMIC_RELEASE);
@@ -226,6 +231,20 @@ oom(const char *fn, size_t size)
 		msg_fatal("%s(): out of memory allocating %zu bytes", fn, size);
 	errno = ENOMEM;
 	return (NULL);
+}
+
+/*
+ * A thread-cache entry whose block does not hold the key, or holds its
+ * slab's mark under it: the block was freed twice, and the other entry
+ * has been handed out or given back since (tcache.h).  Found by the
+ * allocation or flush that meets the second entry, before the block can
+ * have two owners.
+ */
+COLD __attribute__((noreturn)) void
+double_free_found(const void *ptr, const char *fn)
+{
+	msg_fatal("%s(): double free of %p (freed twice or written after "
+	    "free, before this call)", fn, ptr);
 }
 
 /*
@@ -283,7 +302,7 @@ validate(const void *ptr, struct pmap_entry entry, const char *fn)
 	} else if (unlikely((uintptr_t)ptr != ext->addr))
 		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
 	if (unlikely(ind < TCACHE_NBINS_MAX &&
-	    *(const uintptr_t *)ptr == free_key))
+	    FREE_KEY_WORD(ptr) == free_key))
 		msg_fatal("%s(): double free of %p", fn, ptr);
 	return (ext);
 }
@@ -329,8 +348,11 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 		memset(p, 0, usize);
 	else if (opt.junk_alloc && !zero)
 		memset(p, JUNK_ALLOC, usize);
-	else if (ind < TCACHE_NBINS_MAX && !zeroed)
-		*(uintptr_t *)p = 0;
+	else if (ind < TCACHE_NBINS_MAX && !zeroed) {
+		/* Handed out: neither word (tcache.h). */
+		SLAB_MARK_WORD(p) = 0;
+		FREE_KEY_WORD(p) = 0;
+	}
 	if (tsd->state == TSD_NOMINAL)
 		tsd->allocated += usize;
 	return (p);
@@ -410,7 +432,10 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 		if (tcache->top[ind] != tcache->low[ind]) {
 			tcache->nrequests[ind]++;
 			p = *--tcache->top[ind];
-			if (unlikely(opt.harden) && *(uintptr_t *)p == free_key)
+			if (unlikely(FREE_KEY_WORD(p) != free_key ||
+			    SLAB_MARK_WORD(p) == slab_mark))
+				double_free_found(p, fn);
+			if (unlikely(opt.harden))
 				harden_check_junk(p, usize);
 		} else
 			p = tcache_fill_pop(tcache, arena, ind);
@@ -450,11 +475,15 @@ malloc_fast(size_t size)
 	if (unlikely(top == tsd->tcache.low[ind] ||
 	    allocated >= tsd->alloc_event_at))
 		return (NULL);
-	p = *--top;
-	tsd->tcache.top[ind] = top;
+	p = top[-1];
+	/* Freed twice: imalloc() stops the process (tcache.h). */
+	if (unlikely(FREE_KEY_WORD(p) != free_key ||
+	    SLAB_MARK_WORD(p) == slab_mark))
+		return (NULL);
+	tsd->tcache.top[ind] = top - 1;
 	tsd->tcache.nrequests[ind]++;
 	tsd->allocated = allocated;
-	*(uintptr_t *)p = 0;
+	FREE_KEY_WORD(p) = 0;
 	return (p);
 }
 
@@ -509,13 +538,19 @@ idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
 		ext->prof_tctx = NULL;
 		arena_sample_dalloc(ext);
 	} else if (tcache != NULL && ind < tcache_nbins) {
-		*(uintptr_t *)ptr = free_key;
+		FREE_KEY_WORD(ptr) = free_key;
 		if (tcache_bin_ncached(tcache, ind) < tcache_ncached_max[ind])
 			*tcache->top[ind]++ = ptr;
 		else
 			tcache_flush_push(tcache, ind, ptr);
-	} else
+	} else {
+		if (pmap_entry_is_slab(entry)) {
+			/* Back in its slab (tcache.h). */
+			SLAB_MARK_WORD(ptr) = slab_mark;
+			FREE_KEY_WORD(ptr) = 0;
+		}
 		arena_dalloc(ext, ptr, fn);
+	}
 }
 
 /*
@@ -569,7 +604,7 @@ ifree(void *ptr, struct pmap_entry entry, size_t size, size_t alignment,
 	if (opt.harden && pmap_entry_is_slab(entry) &&
 	    tsd->state == TSD_NOMINAL) {
 		/* The block waits; an older one leaves in its place. */
-		*(uintptr_t *)ptr = free_key;
+		FREE_KEY_WORD(ptr) = free_key;
 		ptr = harden_quarantine(tsd, ptr, usize);
 		if (ptr == NULL)
 			return;
@@ -624,12 +659,12 @@ free_fast(void *ptr, size_t size, bool sized)
 	    sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM] != ind))
 		return (false);
 	top = tsd->tcache.top[ind];
+	/* No load of the block (tcache.h); top[-1] is readable once top < high. */
 	if (unlikely(!sz_region_valid(ind, (uintptr_t)ptr -
 	    (bits & ~PAGE_MASK)) ||
-	    *(uintptr_t *)ptr == free_key ||
-	    top >= tsd->tcache.high[ind]))
+	    top >= tsd->tcache.high[ind] || top[-1] == ptr))
 		return (false);
-	*(uintptr_t *)ptr = free_key;
+	FREE_KEY_WORD(ptr) = free_key;
 	*top = ptr;
 	tsd->tcache.top[ind] = top + 1;
 	tsd->deallocated += sz_index2size(ind);
@@ -842,7 +877,7 @@ realloc_fits(void *ptr, size_t size)
 		return (false);
 	if (pmap_entry_is_slab(e))
 		return (sz_region_valid(ind, (uintptr_t)ptr - base) &&
-		    *(uintptr_t *)ptr != free_key);
+		    FREE_KEY_WORD(ptr) != free_key);
 	/* Large: its first byte, and not a sample (iralloc ends those). */
 	return ((uintptr_t)ptr == base && e.ext != NULL &&
 	    e.ext->prof_tctx == NULL);
@@ -1010,6 +1045,22 @@ nallocx(size_t size, int flags)
 		size = 1;
 	return (x.alignment > QUANTUM ? sz_sa2u(size, x.alignment) :
 	    sz_s2u(size));
+}
+
+/*
+ * At exit, the exiting thread's cache is checked (other threads' are
+ * checked when they exit, by their flush): a block freed twice that no
+ * allocation has met since is reported rather than never.  A few
+ * thousand words read at most.
+ */
+static void __attribute__((destructor))
+malloc_exit_check(void)
+{
+	struct tsd *tsd = &tsd_tls;
+
+	if (__atomic_load_n(&malloc_initialized, __ATOMIC_ACQUIRE) &&
+	    tsd->state == TSD_NOMINAL)
+		tcache_check(&tsd->tcache, "exit");
 }
 
 /* Fork ------------------------------------------------------------------- */

@@ -12,12 +12,14 @@
 #include "arena.h"
 #include "base.h"
 #include "conf.h"
+#include "harden.h"
 #include "lock.h"
 #include "pmap.h"
 #include "tcache.h"
 
 unsigned	tcache_nbins;
 uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
+uint16_t	tcache_nfill[TCACHE_NBINS_MAX];
 size_t		tcache_stack_nslots;
 
 static struct mlock	pool_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
@@ -55,6 +57,17 @@ tcache_boot(void)
 			n = 20;
 		tcache_ncached_max[ind] = (uint16_t)n;
 		tcache_stack_nslots += n;
+		/*
+		 * A refill is half the capacity, but at most TCACHE_FILL_BYTES
+		 * (and at least 2 blocks): it writes the key into every block,
+		 * and a program that uses one big block should not get twenty
+		 * touched.
+		 */
+		n = (n + 1) / 2;
+		if (ind < SC_NBINS &&
+		    n * sz_index2size(ind) > TCACHE_FILL_BYTES)
+			n = (unsigned)(TCACHE_FILL_BYTES / sz_index2size(ind));
+		tcache_nfill[ind] = (uint16_t)(n < 2 ? 2 : n);
 	}
 }
 
@@ -101,10 +114,15 @@ tcache_init(struct tcache *tcache, struct arena *arena)
 		stack_pool = stack[0];
 	mlock_unlock(&pool_lock);
 	if (stack == NULL) {
-		stack = base_alloc(tcache_stack_nslots * sizeof(void *),
+		/*
+		 * One slot more, in front: free's fast path reads top[-1] of a
+		 * bin with room, which for an empty first bin is stack[-1].
+		 */
+		stack = base_alloc((tcache_stack_nslots + 1) * sizeof(void *),
 		    CACHELINE);
 		if (stack == NULL)
 			return (true);
+		stack++;
 	}
 	tcache->stack = stack;
 	tcache_bins_set(tcache);
@@ -120,6 +138,9 @@ tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep)
 	if (ncached <= keep)
 		return;
 	n = ncached - keep;
+	/* Outside any lock: the blocks may be cold (tcache.h). */
+	for (i = 0; i < n; i++)
+		tcache_block_release(low[i], "free");
 	if (ind < SC_NBINS)
 		arena_bin_flush(low, n, ind, tcache->nrequests[ind],
 		    tcache->arena);
@@ -143,6 +164,25 @@ tcache_flush(struct tcache *tcache)
 }
 
 void
+tcache_check(struct tcache *tcache, const char *fn)
+{
+	unsigned ind;
+	void **p;
+
+	/* The first pass clears the keys it checked: a second entry fails. */
+	for (ind = 0; ind < tcache_nbins; ind++)
+		for (p = tcache->low[ind]; p < tcache->top[ind]; p++) {
+			if (FREE_KEY_WORD(*p) != free_key ||
+			    SLAB_MARK_WORD(*p) == slab_mark)
+				double_free_found(*p, fn);
+			FREE_KEY_WORD(*p) = 0;
+		}
+	for (ind = 0; ind < tcache_nbins; ind++)
+		for (p = tcache->low[ind]; p < tcache->top[ind]; p++)
+			FREE_KEY_WORD(*p) = free_key;
+}
+
+void
 tcache_destroy(struct tcache *tcache)
 {
 	void **stack = tcache->stack;
@@ -161,16 +201,30 @@ tcache_destroy(struct tcache *tcache)
 void *
 tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 {
-	unsigned got;
+	unsigned got, i;
+	void *p;
 
 	tcache->nrequests[ind]++;
 	if (ind >= SC_NBINS)
 		return (arena_large_alloc(arena, ind, PAGE, false));
 	/* Requests are counted when the bin is flushed. */
-	got = arena_bin_fill(arena, ind, tcache->low[ind],
-	    (tcache_ncached_max[ind] + 1u) / 2, 0);
+	got = arena_bin_fill(arena, ind, tcache->low[ind], tcache_nfill[ind],
+	    0);
 	if (got == 0)
 		return (NULL);
+	/*
+	 * Cached blocks carry the key (tcache.h); the one returned is handed
+	 * out, and alloc_finish() clears its words.  Under harden, cached
+	 * blocks read as freed ones do (junk), so that the junk check when
+	 * one is handed out holds for these too.
+	 */
+	for (i = 0; i + 1 < got; i++) {
+		p = tcache->low[ind][i];
+		if (unlikely(opt.harden))
+			memset(p, JUNK_FREE, sz_index2size(ind));
+		SLAB_MARK_WORD(p) = 0;
+		FREE_KEY_WORD(p) = free_key;
+	}
 	tcache->top[ind] = tcache->low[ind] + got - 1;
 	return (*tcache->top[ind]);
 }

@@ -13,12 +13,24 @@
  * The child reports the address before the misuse and "survived" after
  * it, so a child that carries on (and might hand a block out twice) fails
  * the case even if it aborts later.
+ *
+ * A double free that free()'s fast path does not see (the block is not on
+ * top of its thread-cache bin: free(a); free(b); free(a), or a freed again
+ * after it went back to its slab) is caught by the allocation or the
+ * flush that meets the second entry, before the block has two owners:
+ *
+ *	<malloc>: malloc(): double free of 0x... (freed twice or written
+ *	after free, before this call)
+ *
+ * Those cases commit the misuse, then allocate (or free) until the block
+ * would come back twice, and say "survived" only after that.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +80,12 @@ expect_abort(void (*commit)(void *), void *arg, const char *fmt)
 	    res.err_line);
 }
 
+/* The line of a double free found by a later call fn. */
+#define	FOUND_LATER(fn)	"<malloc>: " fn "(): double free of %s (freed twice " \
+			"or written after free, before this call)"
+/* Keeps an allocation the compiler could otherwise drop. */
+#define	KEEP(p)		((void)ptr_launder(p))
+
 /* Commit the misuse, then say so if the process is still alive. */
 #define	SURVIVED()	child_report("survived\n")
 
@@ -107,7 +125,10 @@ ATF_TC_BODY(double_free_of_small_block_aborts, tc)
 	    "<malloc>: free(): double free of %s");
 }
 
-/* a is no longer on top of the thread cache when it is freed again. */
+/*
+ * a is no longer on top of the thread cache when it is freed again: the
+ * third malloc meets a's second entry.
+ */
 static void
 double_free_after_other_free(void *arg)
 {
@@ -122,6 +143,9 @@ double_free_after_other_free(void *arg)
 	free(a);
 	free(b);
 	free(again);
+	KEEP(malloc(32));
+	KEEP(malloc(32));
+	KEEP(malloc(32));
 	SURVIVED();
 }
 
@@ -129,13 +153,12 @@ ATF_TC_WITHOUT_HEAD(double_free_after_other_frees_aborts);
 ATF_TC_BODY(double_free_after_other_frees_aborts, tc)
 {
 
-	expect_abort(double_free_after_other_free, NULL,
-	    "<malloc>: free(): double free of %s");
+	expect_abort(double_free_after_other_free, NULL, FOUND_LATER("malloc"));
 }
 
 /*
  * Enough frees between the two that a has left the thread cache for its
- * slab: the slab's own record must catch it.
+ * slab: the second entry carries the key again, but also the slab's mark.
  */
 static void
 double_free_after_flush(void *arg)
@@ -156,6 +179,7 @@ double_free_after_flush(void *arg)
 	for (i = 0; i < NOTHERS; i++)
 		free(others[i]);
 	free(again);
+	KEEP(malloc(32));
 	SURVIVED();
 }
 
@@ -163,8 +187,92 @@ ATF_TC_WITHOUT_HEAD(double_free_after_cache_flush_aborts);
 ATF_TC_BODY(double_free_after_cache_flush_aborts, tc)
 {
 
-	expect_abort(double_free_after_flush, NULL,
-	    "<malloc>: free(): double free of %s");
+	expect_abort(double_free_after_flush, NULL, FOUND_LATER("malloc"));
+}
+
+/*
+ * Both entries leave the cache for the slab before any malloc meets them
+ * (frees of other blocks push them down): the flush finds the second.
+ */
+static void
+double_free_found_by_flush(void *arg)
+{
+	enum { NOTHERS = 4096 };
+	static void *others[NOTHERS];
+	void *a, *again, *b;
+	int i;
+
+	(void)arg;
+	a = malloc(32);
+	b = malloc(32);
+	for (i = 0; i < NOTHERS; i++)
+		others[i] = malloc(32);
+	child_report_ptr("addr", a);
+	again = ptr_launder(a);
+	free(a);
+	free(b);
+	free(again);
+	for (i = 0; i < NOTHERS; i++)
+		free(others[i]);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_found_by_cache_flush_aborts);
+ATF_TC_BODY(double_free_found_by_cache_flush_aborts, tc)
+{
+
+	expect_abort(double_free_found_by_flush, NULL, FOUND_LATER("free"));
+}
+
+/*
+ * The entries of a thread that exits are flushed: a double free it left
+ * in its cache is found then, even if it never allocates again.
+ */
+static void *
+double_free_then_exit_thread(void *arg)
+{
+	void *a = malloc(32), *b = malloc(32), *again = ptr_launder(a);
+
+	(void)arg;
+	child_report_ptr("addr", a);
+	free(a);
+	free(b);
+	free(again);
+	return (NULL);
+}
+
+static void
+double_free_then_thread_exit(void *arg)
+{
+	pthread_t t;
+
+	(void)arg;
+	if (pthread_create(&t, NULL, double_free_then_exit_thread, NULL) != 0 ||
+	    pthread_join(t, NULL) != 0)
+		child_report("no thread\n");
+	SURVIVED();
+}
+
+/* The same for the thread that calls exit(): its cache is checked then. */
+static void
+double_free_then_exit(void *arg)
+{
+	(void)double_free_then_exit_thread(arg);
+	exit(0);
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_found_at_exit_aborts);
+ATF_TC_BODY(double_free_found_at_exit_aborts, tc)
+{
+
+	expect_abort(double_free_then_exit, NULL, FOUND_LATER("exit"));
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_found_at_thread_exit_aborts);
+ATF_TC_BODY(double_free_found_at_thread_exit_aborts, tc)
+{
+
+	expect_abort(double_free_then_thread_exit, NULL, FOUND_LATER("free"));
 }
 
 static void
@@ -202,10 +310,9 @@ ATF_TC_BODY(double_free_of_huge_block_aborts, tc)
 }
 
 /*
- * free(a); free(b); free(a) followed by mallocs of the same size: if the
- * third call did not stop the process, two of the mallocs could return
- * the same block.  The process must die in the third call, before any
- * malloc could hand a out again.
+ * free(a); free(b); free(a) followed by mallocs of the same size: two of
+ * them could return the same block.  The process must die in the malloc
+ * that meets a's second entry, before any caller holds a twice.
  */
 static void
 double_free_then_malloc(void *arg)
@@ -221,20 +328,19 @@ double_free_then_malloc(void *arg)
 	free(a);
 	free(b);
 	free(again);
-	SURVIVED();
 	x = malloc(48);
 	y = malloc(48);
 	z = malloc(48);
 	if (x == y || x == z || y == z)
 		child_report("handed out twice\n");
+	SURVIVED();
 }
 
 ATF_TC_WITHOUT_HEAD(double_free_never_hands_block_out_twice);
 ATF_TC_BODY(double_free_never_hands_block_out_twice, tc)
 {
 
-	expect_abort(double_free_then_malloc, NULL,
-	    "<malloc>: free(): double free of %s");
+	expect_abort(double_free_then_malloc, NULL, FOUND_LATER("malloc"));
 }
 
 static void
@@ -555,6 +661,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, double_free_of_small_block_aborts);
 	ATF_TP_ADD_TC(tp, double_free_after_other_frees_aborts);
 	ATF_TP_ADD_TC(tp, double_free_after_cache_flush_aborts);
+	ATF_TP_ADD_TC(tp, double_free_found_by_cache_flush_aborts);
+	ATF_TP_ADD_TC(tp, double_free_found_at_thread_exit_aborts);
+	ATF_TP_ADD_TC(tp, double_free_found_at_exit_aborts);
 	ATF_TP_ADD_TC(tp, double_free_of_large_block_aborts);
 	ATF_TP_ADD_TC(tp, double_free_of_huge_block_aborts);
 	ATF_TP_ADD_TC(tp, double_free_never_hands_block_out_twice);
