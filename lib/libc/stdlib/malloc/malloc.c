@@ -35,17 +35,16 @@
  *   on the critical path: window -t 8 (8 threads, 160 MiB of blocks
  *   freed long after they were written) took 1.5 times longer than with
  *   tcmalloc, window -t 1 1.14.  Now within 10% of it on both, for 6
- *   more instructions per pair (malloc checks two words), and 2 more to
- *   prefetch the block the next malloc of the class will check (window
- *   -t 8 9% faster, loops of 1 KiB blocks through a window 5% slower).  A store-only free with a single key
+ *   more instructions per pair (malloc checks two words): loops of hot
+ *   blocks are about 5% slower.  A store-only free with a single key
  *   word was tried first: it cannot see a block freed again after it
  *   went back to its slab (the second free keys it afresh), hence the
  *   slab's mark in the other word.
- * - The budget of 40 instructions per malloc+free pair is not met: 75
- *   back to back, 81 through a window of 1000 live blocks, by callgrind
+ * - The budget of 40 instructions per malloc+free pair is not met: 73
+ *   back to back, 79 through a window of 1000 live blocks, by callgrind
  *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
- *   to 144).  Of the 75, about 11 are the loop and the two calls; malloc
- *   takes 29 and free 35.  What the others do not do costs about 24: the
+ *   to 144).  Of the 73, about 11 are the loop and the two calls; malloc
+ *   takes 27 and free 35.  What the others do not do costs about 24: the
  *   region check of free (a pointer into a block or not ours must be
  *   refused before it enters a cache: 8), the double-free words (3 in
  *   free, 7 in malloc), the thread's byte counters that statistics and
@@ -485,12 +484,6 @@ malloc_fast(size_t size)
 	tsd->tcache.nrequests[ind]++;
 	tsd->allocated = allocated;
 	FREE_KEY_WORD(p) = 0;
-	/*
-	 * The next malloc of the class checks the next block's words: fetch
-	 * its line now, while the program uses this one (top[-2] is readable,
-	 * see tcache_init; a stale pointer there costs a useless prefetch).
-	 */
-	__builtin_prefetch(top[-2], 1);
 	return (p);
 }
 
