@@ -61,7 +61,8 @@ tcache_boot(void)
 		 * A refill is half the capacity, but at most TCACHE_FILL_BYTES
 		 * (and at least 2 blocks): it writes the key into every block,
 		 * and a program that uses one big block should not get twenty
-		 * touched.
+		 * touched.  16 KiB rather than 64: python -c pass 256 KiB and
+		 * perl -e 1 260 KiB smaller at peak, window and frag no slower.
 		 */
 		n = (n + 1) / 2;
 		if (ind < SC_NBINS &&

@@ -78,7 +78,7 @@ extern HIDDEN unsigned	tcache_nbins;
 extern HIDDEN uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
 /* How many blocks a refill asks for. */
 extern HIDDEN uint16_t	tcache_nfill[TCACHE_NBINS_MAX];
-#define	TCACHE_FILL_BYTES	((size_t)64 << 10)
+#define	TCACHE_FILL_BYTES	((size_t)16 << 10)
 extern HIDDEN size_t	tcache_stack_nslots;
 
 void	tcache_boot(void);
