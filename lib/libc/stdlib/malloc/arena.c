@@ -976,11 +976,34 @@ arena_bin_flush(void **ptrs, unsigned n, unsigned ind, uint64_t nrequests,
 
 /* Large ------------------------------------------------------------------ */
 
+/* The statistics of a large block of class ind, with extent_lock held. */
+static void
+large_count_alloc_locked(struct arena *arena, unsigned ind)
+{
+	struct lextent_stats *ls = &arena->lstats[ind - SC_NBINS];
+
+	arena->allocated_large += sz_index2size(ind);
+	arena->nmalloc_large++;
+	ls->nmalloc++;
+	ls->nrequests++;
+	ls->curlextents++;
+}
+
+static void
+large_count_dalloc_locked(struct arena *arena, unsigned ind)
+{
+	struct lextent_stats *ls = &arena->lstats[ind - SC_NBINS];
+
+	arena->allocated_large -= sz_index2size(ind);
+	arena->ndalloc_large++;
+	ls->ndalloc++;
+	ls->curlextents--;
+}
+
 void *
 arena_large_alloc(struct arena *arena, unsigned ind, size_t alignment,
     bool zero)
 {
-	struct lextent_stats *ls = &arena->lstats[ind - SC_NBINS];
 	size_t usize = sz_index2size(ind);
 	struct extent *ext;
 	bool zeroed, guard;
@@ -1005,11 +1028,7 @@ arena_large_alloc(struct arena *arena, unsigned ind, size_t alignment,
 	if (guard)
 		pages_guard((void *)(ext->addr + usize), PAGE);
 	zeroed = ext->zeroed;
-	arena->allocated_large += usize;
-	arena->nmalloc_large++;
-	ls->nmalloc++;
-	ls->nrequests++;
-	ls->curlextents++;
+	large_count_alloc_locked(arena, ind);
 	mlock_unlock(&arena->extent_lock);
 	if (zero && !zeroed)
 		memset((void *)ext->addr, 0, usize);
@@ -1020,17 +1039,13 @@ void
 arena_large_dalloc(struct extent *ext)
 {
 	struct arena *arena = ext->arena;
-	struct lextent_stats *ls = &arena->lstats[ext->szind - SC_NBINS];
 
 	if (ext->guarded) {
 		pages_unguard((void *)(ext->addr + ext->size - PAGE), PAGE);
 		ext->guarded = false;
 	}
 	mlock_lock(&arena->extent_lock);
-	arena->allocated_large -= sz_index2size(ext->szind);
-	arena->ndalloc_large++;
-	ls->ndalloc++;
-	ls->curlextents--;
+	large_count_dalloc_locked(arena, ext->szind);
 	extent_release_locked(arena, ext);
 	mlock_unlock(&arena->extent_lock);
 }
@@ -1048,20 +1063,15 @@ arena_large_dalloc(struct extent *ext)
  * them), the statistics count them freed, and a forced purge gives them
  * back (at most 64 KiB an arena otherwise).
  */
-void *
+struct extent *
 arena_sample_alloc(struct arena *arena, unsigned ind, bool zero)
 {
-	struct lextent_stats *ls = &arena->lstats[0];
 	struct extent *ext = NULL;
 
 	mlock_lock(&arena->extent_lock);
 	if (arena->nsamples > 0) {
 		ext = arena->samples[--arena->nsamples];
-		arena->allocated_large += SC_LARGE_MIN;
-		arena->nmalloc_large++;
-		ls->nmalloc++;
-		ls->nrequests++;
-		ls->curlextents++;
+		large_count_alloc_locked(arena, SC_NBINS);
 	}
 	mlock_unlock(&arena->extent_lock);
 	if (ext == NULL) {
@@ -1074,14 +1084,13 @@ arena_sample_alloc(struct arena *arena, unsigned ind, bool zero)
 		memset((void *)ext->addr, 0, sz_index2size(ind));
 	/* Callers see the requested class; stats count the extent's. */
 	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, ind, false));
-	return ((void *)ext->addr);
+	return (ext);
 }
 
 void
 arena_sample_dalloc(struct extent *ext)
 {
 	struct arena *arena = ext->arena;
-	struct lextent_stats *ls = &arena->lstats[0];
 
 	if (ext->szind != SC_NBINS || ext->guarded) {
 		arena_large_dalloc(ext);
@@ -1096,10 +1105,7 @@ arena_sample_dalloc(struct extent *ext)
 	pmap_set_ends(ext->addr, ext->size,
 	    pmap_entry_make(ext, SZ_FREE, false));
 	arena->samples[arena->nsamples++] = ext;
-	arena->allocated_large -= SC_LARGE_MIN;
-	arena->ndalloc_large++;
-	ls->ndalloc++;
-	ls->curlextents--;
+	large_count_dalloc_locked(arena, SC_NBINS);
 	mlock_unlock(&arena->extent_lock);
 }
 

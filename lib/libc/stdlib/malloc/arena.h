@@ -114,7 +114,7 @@ void		 arena_large_dalloc(struct extent *ext);
  * A sampled small block of class ind (heap profiling) on an extent of its
  * own, of the smallest large class, and its free.
  */
-void		*arena_sample_alloc(struct arena *arena, unsigned ind,
+struct extent	*arena_sample_alloc(struct arena *arena, unsigned ind,
 		    bool zero);
 void		 arena_sample_dalloc(struct extent *ext);
 /* Resizes a large allocation in place; false on success. */

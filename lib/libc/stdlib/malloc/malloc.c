@@ -369,18 +369,21 @@ imalloc_sampled(struct tsd *tsd, struct arena *arena, unsigned ind,
 	struct extent *ext;
 	void *p;
 
-	if (ind < SC_NBINS && alignment <= PAGE)
-		p = arena_sample_alloc(arena, ind, zero);
-	else if ((p = arena_large_alloc(arena, ind < SC_NBINS ? SC_NBINS :
-	    ind, alignment, zero)) != NULL && ind < SC_NBINS) {
+	if (ind < SC_NBINS && alignment <= PAGE) {
+		if ((ext = arena_sample_alloc(arena, ind, zero)) == NULL)
+			return (NULL);
+		p = (void *)ext->addr;
+	} else {
+		p = arena_large_alloc(arena, ind < SC_NBINS ? SC_NBINS : ind,
+		    alignment, zero);
+		if (p == NULL)
+			return (NULL);
 		ext = pmap_entry_extent(pmap_lookup(p));
 		/* Callers see the requested class; stats the extent's. */
-		pmap_set_ends(ext->addr, ext->size,
-		    pmap_entry_make(ext, ind, false));
+		if (ind < SC_NBINS)
+			pmap_set_ends(ext->addr, ext->size,
+			    pmap_entry_make(ext, ind, false));
 	}
-	if (p == NULL)
-		return (NULL);
-	ext = pmap_entry_extent(pmap_lookup(p));
 	ext->prof_tctx = tctx;
 	prof_sample_commit(tctx, p, sz_index2size(ind));
 	(void)tsd;
@@ -432,8 +435,7 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 		if (tcache->top[ind] != tcache->low[ind]) {
 			tcache->nrequests[ind]++;
 			p = *--tcache->top[ind];
-			if (unlikely(FREE_KEY_WORD(p) != free_key ||
-			    SLAB_MARK_WORD(p) == slab_mark))
+			if (unlikely(!tcache_block_ok(p)))
 				double_free_found(p, fn);
 			if (unlikely(opt.harden))
 				harden_check_junk(p, usize);
@@ -469,7 +471,7 @@ malloc_fast(size_t size)
 
 	if (unlikely(size > SC_LOOKUP_MAX))
 		return (NULL);
-	ind = sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM];
+	ind = sz_lookup_index(size);
 	top = tsd->tcache.top[ind];
 	allocated = tsd->allocated + sz_index2size(ind);
 	if (unlikely(top == tsd->tcache.low[ind] ||
@@ -477,8 +479,7 @@ malloc_fast(size_t size)
 		return (NULL);
 	p = top[-1];
 	/* Freed twice: imalloc() stops the process (tcache.h). */
-	if (unlikely(FREE_KEY_WORD(p) != free_key ||
-	    SLAB_MARK_WORD(p) == slab_mark))
+	if (unlikely(!tcache_block_ok(p)))
 		return (NULL);
 	tsd->tcache.top[ind] = top - 1;
 	tsd->tcache.nrequests[ind]++;
@@ -544,11 +545,8 @@ idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
 		else
 			tcache_flush_push(tcache, ind, ptr);
 	} else {
-		if (pmap_entry_is_slab(entry)) {
-			/* Back in its slab (tcache.h). */
-			SLAB_MARK_WORD(ptr) = slab_mark;
-			FREE_KEY_WORD(ptr) = 0;
-		}
+		if (pmap_entry_is_slab(entry))
+			tcache_block_mark_slab(ptr);
 		arena_dalloc(ext, ptr, fn);
 	}
 }
@@ -655,8 +653,7 @@ free_fast(void *ptr, size_t size, bool sized)
 	if (unlikely(!(bits & PMAP_SLAB)))
 		return (false);
 	ind = (unsigned)(bits & PMAP_SZIND_MASK);
-	if (sized && (size > SC_LOOKUP_MAX ||
-	    sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM] != ind))
+	if (sized && (size > SC_LOOKUP_MAX || sz_lookup_index(size) != ind))
 		return (false);
 	top = tsd->tcache.top[ind];
 	/* No load of the block (tcache.h); top[-1] is readable once top < high. */
@@ -805,13 +802,8 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	ext = validate(ptr, entry, fn);
 	old_ind = pmap_entry_szind(entry);
 	old_usize = sz_index2size(old_ind);
-	/*
-	 * The common case of a growing buffer: it still fits its class, that
-	 * is, size is above the class below (two compares where rounding
-	 * size to its class costs a size2index computation above 32 KiB).
-	 */
-	if (size <= old_usize && (old_ind == 0 ||
-	    size > sz_index2size(old_ind - 1)) && alignment <= QUANTUM &&
+	/* The common case of a growing buffer: it still fits its class. */
+	if (sz_fits_class(size, old_ind) && alignment <= QUANTUM &&
 	    (ext->slab || ext->prof_tctx == NULL) &&
 	    (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind))
 		return (ptr);
@@ -872,8 +864,7 @@ realloc_fits(void *ptr, size_t size)
 	unsigned ind = pmap_entry_szind(e);
 	uintptr_t base = e.bits & ~PAGE_MASK;
 
-	if (ind >= SC_NSIZES || size > sz_index2size(ind) ||
-	    (ind > 0 && size <= sz_index2size(ind - 1)))
+	if (ind >= SC_NSIZES || !sz_fits_class(size, ind))
 		return (false);
 	if (pmap_entry_is_slab(e))
 		return (sz_region_valid(ind, (uintptr_t)ptr - base) &&

@@ -57,11 +57,18 @@ extern HIDDEN struct bin_info	bin_infos[SC_NBINS];
 void	sizeclass_boot(void);
 unsigned sz_size2index_compute(size_t size);
 
+/* The class of a size up to SC_LOOKUP_MAX: one table load. */
+ALWAYS_INLINE unsigned
+sz_lookup_index(size_t size)
+{
+	return (sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM]);
+}
+
 ALWAYS_INLINE unsigned
 sz_size2index(size_t size)
 {
 	if (likely(size <= SC_LOOKUP_MAX))
-		return (sz_tab.lookup[(size + QUANTUM - 1) >> LG_QUANTUM]);
+		return (sz_lookup_index(size));
 	return (sz_size2index_compute(size));
 }
 
@@ -69,6 +76,18 @@ ALWAYS_INLINE size_t
 sz_index2size(unsigned ind)
 {
 	return (sz_tab.index2size[ind]);
+}
+
+/*
+ * Whether size rounds to class ind: above the class below, up to ind's
+ * size (two compares where rounding size costs a computation above
+ * SC_LOOKUP_MAX).
+ */
+ALWAYS_INLINE bool
+sz_fits_class(size_t size, unsigned ind)
+{
+	return (size <= sz_index2size(ind) &&
+	    (ind == 0 || size > sz_index2size(ind - 1)));
 }
 
 /* Usable size of a request, or 0 when it exceeds SC_MAX. */

@@ -173,8 +173,7 @@ tcache_check(struct tcache *tcache, const char *fn)
 	/* The first pass clears the keys it checked: a second entry fails. */
 	for (ind = 0; ind < tcache_nbins; ind++)
 		for (p = tcache->low[ind]; p < tcache->top[ind]; p++) {
-			if (FREE_KEY_WORD(*p) != free_key ||
-			    SLAB_MARK_WORD(*p) == slab_mark)
+			if (!tcache_block_ok(*p))
 				double_free_found(*p, fn);
 			FREE_KEY_WORD(*p) = 0;
 		}

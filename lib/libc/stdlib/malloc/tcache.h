@@ -63,14 +63,28 @@ extern HIDDEN uintptr_t	slab_mark;
 COLD __attribute__((noreturn)) void
 	double_free_found(const void *ptr, const char *fn);
 
+/* Whether a cache entry's block reads as one cached block should. */
+ALWAYS_INLINE bool
+tcache_block_ok(const void *p)
+{
+	return (FREE_KEY_WORD(p) == free_key && SLAB_MARK_WORD(p) != slab_mark);
+}
+
+/* A block goes back to its slab: the words of one there. */
+ALWAYS_INLINE void
+tcache_block_mark_slab(void *p)
+{
+	SLAB_MARK_WORD(p) = slab_mark;
+	FREE_KEY_WORD(p) = 0;
+}
+
 /* A block goes back to its slab or extent from a cache: checks and marks. */
 ALWAYS_INLINE void
 tcache_block_release(void *p, const char *fn)
 {
-	if (unlikely(FREE_KEY_WORD(p) != free_key))
+	if (unlikely(!tcache_block_ok(p)))
 		double_free_found(p, fn);
-	SLAB_MARK_WORD(p) = slab_mark;
-	FREE_KEY_WORD(p) = 0;
+	tcache_block_mark_slab(p);
 }
 
 /* Classes the caches hold, and each bin's capacity; set at boot. */

@@ -337,15 +337,17 @@ child_ctor(void)
 
 static char	self[4096];
 
-/* Runs this program in mode under conf; returns its stdout+stderr. */
+/*
+ * Runs this program in mode under conf; returns its stdout+stderr and
+ * stores its wait status.
+ */
 static char *
-run_child(const char *mode, const char *conf)
+run_child_status(const char *mode, const char *conf, int *status)
 {
 	static char out[1 << 17];
 	char cmd[8192];
 	size_t n;
 	FILE *f;
-	int st;
 
 	ATF_REQUIRE(readlink("/proc/self/exe", self, sizeof(self) - 1) > 0);
 	snprintf(cmd, sizeof(cmd), "PROF_TEST_MODE=%s MALLOC_CONF='%s' "
@@ -354,7 +356,18 @@ run_child(const char *mode, const char *conf)
 	ATF_REQUIRE(f != NULL);
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
-	st = pclose(f);
+	*status = pclose(f);
+	return (out);
+}
+
+/* The same, failing the case unless the child exits 0. */
+static char *
+run_child(const char *mode, const char *conf)
+{
+	char *out;
+	int st;
+
+	out = run_child_status(mode, conf, &st);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		atf_tc_fail("child %s (%s) exited with %#x: %s", mode, conf,
 		    st, out);
@@ -582,15 +595,22 @@ ATF_TC_BODY(fp_walk_on_alternate_signal_stack_does_not_crash, tc)
 	ATF_CHECK(total_objects("sigaltstack.heap") > 0);
 }
 
-ATF_TC_WITHOUT_HEAD(fp_walk_in_threads_does_not_crash);
-ATF_TC_BODY(fp_walk_in_threads_does_not_crash, tc)
+/* The "threads" child under conf names both workers in its dump. */
+static void
+check_thread_names(const char *conf)
 {
 	const char *s;
 
-	run_child("threads", "prof:true,lg_prof_sample:10,prof_unwind:fp");
+	run_child("threads", conf);
 	s = slurp("threads.heap");
 	ATF_CHECK_MSG(strstr(s, "] worker-one\n") != NULL, "%.400s", s);
 	ATF_CHECK_MSG(strstr(s, "] worker-two\n") != NULL, "%.400s", s);
+}
+
+ATF_TC_WITHOUT_HEAD(fp_walk_in_threads_does_not_crash);
+ATF_TC_BODY(fp_walk_in_threads_does_not_crash, tc)
+{
+	check_thread_names("prof:true,lg_prof_sample:10,prof_unwind:fp");
 }
 
 ATF_TC_WITHOUT_HEAD(prof_unwind_rejects_unknown_walkers);
@@ -663,12 +683,7 @@ ATF_TC_BODY(prof_active_toggles_at_run_time, tc)
 ATF_TC_WITHOUT_HEAD(thread_names_appear_in_dumps);
 ATF_TC_BODY(thread_names_appear_in_dumps, tc)
 {
-	const char *s;
-
-	run_child("threads", "prof:true,lg_prof_sample:10");
-	s = slurp("threads.heap");
-	ATF_CHECK_MSG(strstr(s, "] worker-one\n") != NULL, "%.400s", s);
-	ATF_CHECK_MSG(strstr(s, "] worker-two\n") != NULL, "%.400s", s);
+	check_thread_names("prof:true,lg_prof_sample:10");
 }
 
 ATF_TC_WITHOUT_HEAD(fork_while_profiling);
@@ -727,19 +742,11 @@ ATF_TC_BODY(sampled_small_blocks_recycle_their_extents, tc)
 ATF_TC_WITHOUT_HEAD(double_free_of_sampled_block_aborts);
 ATF_TC_BODY(double_free_of_sampled_block_aborts, tc)
 {
-	char cmd[8192], out[4096];
-	size_t n;
-	FILE *f;
+	const char *out;
 	int st;
 
-	ATF_REQUIRE(readlink("/proc/self/exe", self, sizeof(self) - 1) > 0);
-	snprintf(cmd, sizeof(cmd), "PROF_TEST_MODE=sample_double_free "
-	    "MALLOC_CONF='prof:true,lg_prof_sample:0' timeout 120 '%s' 2>&1",
-	    self);
-	ATF_REQUIRE((f = popen(cmd, "r")) != NULL);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
+	out = run_child_status("sample_double_free",
+	    "prof:true,lg_prof_sample:0", &st);
 	ATF_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%#x: %s", st,
 	    out);
 	ATF_CHECK_MSG(strstr(out, "free(): double free of 0x") != NULL, "%s",
