@@ -723,18 +723,37 @@ slab_create(struct arena *arena, unsigned ind)
 	if (bi->nregs % 64 != 0)
 		slab->bitmap[w] = ((uint64_t)1 << (bi->nregs % 64)) - 1;
 	/*
-	 * harden checks the junk of a reused block that carries the free key:
-	 * clear stale keys a previous life of these pages left behind.
+	 * harden takes regions in random order, so that "untouched from an
+	 * index up" does not hold: every region gets the mark now.  (This
+	 * also clears stale keys that a previous life of the pages left
+	 * behind, which harden's junk check would take for freed blocks.)
 	 */
-	if (opt.harden && !slab->zeroed)
+	slab->untouched = 0;
+	if (opt.harden) {
 		for (w = 0; w < bi->nregs; w++)
-			*(uintptr_t *)(slab->addr + (size_t)w * bi->reg_size) = 0;
+			FREE_KEY_WORD(slab->addr + (size_t)w * bi->reg_size) =
+			    slab_mark;
+		slab->untouched = bi->nregs;
+	}
 	return (slab);
 }
 
+/*
+ * An empty slab goes: every region ever handed out must carry the mark,
+ * or one of them was freed twice and is still someone's (tcache.h).
+ */
 static void
 slab_destroy(struct arena *arena, struct extent *slab)
 {
+	size_t reg_size = bin_infos[slab->szind].reg_size;
+	uintptr_t p;
+	unsigned i;
+
+	for (i = 0; i < slab->untouched; i++) {
+		p = slab->addr + (size_t)i * reg_size;
+		if (unlikely(FREE_KEY_WORD(p) != slab_mark))
+			double_free_found((void *)p, "free");
+	}
 	pmap_set_range(slab->addr, slab->size >> LG_PAGE, PMAP_NONE);
 	mlock_lock(&arena->extent_lock);
 	extent_release_locked(arena, slab);
@@ -771,30 +790,34 @@ slab_take_random(struct extent *slab, const struct bin_info *bi,
 /*
  * Takes up to n free regions of slab, lowest addresses first.  n is at
  * least 1: the inner loop takes a region before it compares got with n.
+ * Lowest first means that the regions ever handed out are those below
+ * slab->untouched; the others are tagged FILL_UNTOUCHED (tcache.h).
  */
 static unsigned
 slab_take(struct extent *slab, const struct bin_info *bi, void **out,
     unsigned n)
 {
 	size_t reg_size = bi->reg_size;
-	uintptr_t base;
-	unsigned w, got = 0;
+	unsigned w, got = 0, idx = 0;
 	uint64_t bits;
 
 	for (w = 0; w < SC_BITMAP_WORDS; w++) {
 		bits = slab->bitmap[w];
 		if (bits == 0)
 			continue;
-		base = slab->addr + (size_t)w * 64 * reg_size;
 		do {
-			out[got++] = (void *)(base +
-			    (size_t)__builtin_ctzll(bits) * reg_size);
+			idx = w * 64 + (unsigned)__builtin_ctzll(bits);
+			out[got++] = (void *)((slab->addr +
+			    (size_t)idx * reg_size) |
+			    (idx >= slab->untouched ? FILL_UNTOUCHED : 0));
 			bits &= bits - 1;
 		} while (bits != 0 && got < n);
 		slab->bitmap[w] = bits;
 		if (got == n)
 			break;
 	}
+	if (idx >= slab->untouched)
+		slab->untouched = (uint16_t)(idx + 1);
 	slab->nfree -= (uint16_t)got;
 	return (got);
 }
@@ -866,6 +889,8 @@ bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
 		msg_fatal("%s(): double free of %p", fn, ptr);
 	slab->bitmap[idx / 64] |= (uint64_t)1 << (idx % 64);
 	slab->nfree++;
+	/* Free in its slab: the mark (tcache.h). */
+	FREE_KEY_WORD(ptr) = slab_mark;
 	bin->stats.ndalloc++;
 	bin->stats.curregs--;
 	if (slab == bin->slabcur)
@@ -1241,6 +1266,7 @@ arena_malloc(struct arena *arena, unsigned ind, bool zero)
 		return (arena_large_alloc(arena, ind, PAGE, zero));
 	if (arena_bin_fill(arena, ind, &p, 1, 1) == 0)
 		return (NULL);
+	p = tcache_block_from_slab(p, "malloc");
 	if (zero)
 		memset(p, 0, sz_index2size(ind));
 	return (p);

@@ -57,6 +57,8 @@ struct extent {
 	bool			slab;
 	bool			in_nonfull;	/* slab on its bin's list */
 	uint16_t		nfree;
+	uint16_t		untouched;	/* slab: regions from here up
+						   never handed out */
 	bool			zeroed;		/* every page reads as zero */
 	bool			decommitted;	/* retained, decommitted by hooks */
 	uint64_t		bitmap[SC_BITMAP_WORDS];

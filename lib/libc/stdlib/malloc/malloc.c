@@ -301,8 +301,10 @@ validate(const void *ptr, struct pmap_entry entry, const char *fn)
 			    fn, ptr);
 	} else if (unlikely((uintptr_t)ptr != ext->addr))
 		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
+	/* Cached, or back in its slab (tcache.h). */
 	if (unlikely(ind < TCACHE_NBINS_MAX &&
-	    FREE_KEY_WORD(ptr) == free_key))
+	    (FREE_KEY_WORD(ptr) == free_key ||
+	    (pmap_entry_is_slab(entry) && FREE_KEY_WORD(ptr) == slab_mark))))
 		msg_fatal("%s(): double free of %p", fn, ptr);
 	return (ext);
 }
@@ -349,8 +351,7 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 	else if (opt.junk_alloc && !zero)
 		memset(p, JUNK_ALLOC, usize);
 	else if (ind < TCACHE_NBINS_MAX && !zeroed) {
-		/* Handed out: neither word (tcache.h). */
-		SLAB_MARK_WORD(p) = 0;
+		/* Handed out: neither key nor mark (tcache.h). */
 		FREE_KEY_WORD(p) = 0;
 	}
 	if (tsd->state == TSD_NOMINAL)
@@ -544,11 +545,8 @@ idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
 			*tcache->top[ind]++ = ptr;
 		else
 			tcache_flush_push(tcache, ind, ptr);
-	} else {
-		if (pmap_entry_is_slab(entry))
-			tcache_block_mark_slab(ptr);
+	} else
 		arena_dalloc(ext, ptr, fn);
-	}
 }
 
 /*
@@ -645,21 +643,21 @@ ALWAYS_INLINE bool
 free_fast(void *ptr, size_t size, bool sized)
 {
 	struct tsd *tsd = &tsd_tls;
-	uintptr_t bits;
-	unsigned ind;
+	uintptr_t bits, fi;
+	size_t ind;
 	void **top;
 
 	bits = pmap_lookup_bits(ptr);
-	if (unlikely(!(bits & PMAP_SLAB)))
+	fi = bits & PMAP_FAST_MASK;
+	/* Not a slab's region start (fi 0: not a slab): slow path, which says. */
+	if (unlikely(!sz_region_start(fi, (uintptr_t)ptr, bits)))
 		return (false);
-	ind = (unsigned)(bits & PMAP_SZIND_MASK);
+	ind = fi - 1;
 	if (sized && (size > SC_LOOKUP_MAX || sz_lookup_index(size) != ind))
 		return (false);
 	top = tsd->tcache.top[ind];
 	/* No load of the block (tcache.h); top[-1] is readable once top < high. */
-	if (unlikely(!sz_region_valid(ind, (uintptr_t)ptr -
-	    (bits & ~PAGE_MASK)) ||
-	    top >= tsd->tcache.high[ind] || top[-1] == ptr))
+	if (unlikely(top >= tsd->tcache.high[ind] || top[-1] == ptr))
 		return (false);
 	FREE_KEY_WORD(ptr) = free_key;
 	*top = ptr;
@@ -862,7 +860,7 @@ realloc_fits(void *ptr, size_t size)
 {
 	struct pmap_entry e = pmap_lookup(ptr);
 	unsigned ind = pmap_entry_szind(e);
-	uintptr_t base = e.bits & ~PAGE_MASK;
+	uintptr_t base = pmap_entry_base(e);
 
 	if (ind >= SC_NSIZES || !sz_fits_class(size, ind))
 		return (false);

@@ -5,10 +5,15 @@
  * held and read with relaxed loads).
  *
  * An entry is two words.  The first is all free()'s fast path reads:
- *	bits 0..7	size class index (SZ_FREE for a free extent)
- *	bit 8		the page belongs to a slab
+ *	bits 0..7	the fast index: a slab's class + 1, else 0
  *	bits 12..47	the extent's first byte (for a slab: the slab's base,
  *			so a region's offset needs no further load)
+ *	bits 48..55	size class index (SZ_FREE for a free extent)
+ *	bit 56		the page belongs to a slab
+ * The fast index is what free() indexes its tables with: one byte load
+ * names the class and, being 0 for everything that is not a slab page
+ * (large and free extents, pages that are not ours), refuses those in
+ * the same compare that refuses a pointer into a region (sizeclass.h).
  * The second is the struct extent pointer, NULL when the page is not ours.
  * Writers store the extent before the bits; readers load the bits first.
  *
@@ -23,8 +28,13 @@
 
 #define	PMAP_LG_LEAF	18
 #define	PMAP_LG_ROOT	(48 - LG_PAGE - PMAP_LG_LEAF)
-#define	PMAP_SLAB	((uintptr_t)0x100)
-#define	PMAP_SZIND_MASK	((uintptr_t)0xff)
+#define	PMAP_FAST_MASK	((uintptr_t)0xff)
+#define	PMAP_ADDR_MASK	((((uintptr_t)1 << 48) - 1) & ~PAGE_MASK)
+#define	PMAP_SZIND_SHIFT 48
+#define	PMAP_SLAB	((uintptr_t)1 << 56)
+/* An entry's bits other than the address, for a page of a slab of ind. */
+#define	PMAP_SLAB_TAG(ind)						\
+	(((uintptr_t)(ind) + 1) | (uintptr_t)(ind) << PMAP_SZIND_SHIFT | PMAP_SLAB)
 #define	SZ_FREE		255u
 
 struct extent;
@@ -76,11 +86,22 @@ pmap_index(const void *ptr)
 	    (((uintptr_t)1 << PMAP_LG_LEAF) - 1));
 }
 
-/* The first word only: what free()'s fast path needs. */
+/*
+ * The first word only: what free()'s fast path needs.  The leaf offset
+ * and the word's index are added before the base, so that the load is
+ * one base + index instruction.
+ */
 ALWAYS_INLINE uintptr_t
 pmap_lookup_bits(const void *ptr)
 {
-	return (__atomic_load_n(&pmap_leaf_of(ptr)->bits[pmap_index(ptr)],
+	uintptr_t p = (uintptr_t)ptr;
+	uintptr_t off = pmap.root[(p >> (LG_PAGE + PMAP_LG_LEAF)) &
+	    (((uintptr_t)1 << PMAP_LG_ROOT) - 1)] +
+	    pmap_index(ptr) * sizeof(uintptr_t);
+
+	/* Keeps the compiler from adding the base first (one more add). */
+	__asm__("" : "+r" (off));
+	return (__atomic_load_n((uintptr_t *)((char *)&pmap.zero_leaf + off),
 	    __ATOMIC_ACQUIRE));
 }
 
@@ -105,7 +126,14 @@ pmap_entry_extent(struct pmap_entry e)
 ALWAYS_INLINE unsigned
 pmap_entry_szind(struct pmap_entry e)
 {
-	return ((unsigned)(e.bits & PMAP_SZIND_MASK));
+	return ((unsigned)(e.bits >> PMAP_SZIND_SHIFT) & 0xff);
+}
+
+/* The extent's first byte (a slab's base). */
+ALWAYS_INLINE uintptr_t
+pmap_entry_base(struct pmap_entry e)
+{
+	return (e.bits & PMAP_ADDR_MASK);
 }
 
 ALWAYS_INLINE bool
@@ -121,7 +149,8 @@ pmap_entry_make_at(struct extent *ext, uintptr_t ext_addr, unsigned szind,
 {
 	struct pmap_entry e;
 
-	e.bits = ext_addr | szind | (slab ? PMAP_SLAB : 0);
+	e.bits = ext_addr | (slab ? PMAP_SLAB_TAG(szind) :
+	    (uintptr_t)szind << PMAP_SZIND_SHIFT);
 	e.ext = ext;
 	return (e);
 }

@@ -2,6 +2,9 @@
  * Size classes and slab geometry.  The tables are computed once at boot,
  * before any allocation, and are read-only afterwards.
  */
+#include <stdlib.h>
+
+#include "pmap.h"
 #include "sizeclass.h"
 
 struct sz_tables	sz_tab;
@@ -46,7 +49,7 @@ bin_info_init(unsigned ind, size_t reg_size)
 	struct bin_info *bi = &bin_infos[ind];
 	size_t npages, best = 0, best_waste = SIZE_MAX, slab, nregs, waste;
 	size_t want = 16 * PAGE / reg_size;
-	uint64_t d0, inv;
+	uint64_t d0, inv, m, e;
 	unsigned i;
 
 	if (want > 8)
@@ -69,7 +72,14 @@ bin_info_init(unsigned ind, size_t reg_size)
 	bi->reg_size = (uint32_t)reg_size;
 	bi->slab_npages = (uint8_t)best;
 	bi->nregs = (uint16_t)(best * PAGE / reg_size);
-	sz_tab.nregs[ind] = bi->nregs;
+	/* The region check of sizeclass.h; its m * d wraps to e. */
+	m = UINT64_MAX / reg_size + 1;
+	e = m * reg_size;
+	if (e == 0 && bi->nregs * reg_size != best * PAGE)
+		abort();	/* a power of two that leaves a slab tail */
+	sz_tab.region_mul[ind + 1] = m;
+	sz_tab.region_add[ind + 1] = (uint64_t)PMAP_SLAB_TAG(ind) * m;
+	sz_tab.region_lim[ind + 1] = e == 0 ? 1 : bi->nregs * e;
 	sz_tab.div_shift[ind] = (uint8_t)__builtin_ctzll(reg_size);
 	d0 = reg_size >> sz_tab.div_shift[ind];
 	/* Newton's iteration doubles the correct low bits each step. */

@@ -36,17 +36,30 @@ struct bin_info {
 /*
  * The tables the fast paths read, in one object so that position-
  * independent code reaches all of them from one address: malloc reads
- * lookup and index2size, free div_inv, div_shift, nregs and index2size,
- * each one instruction off the same base register.
+ * lookup, free the region_* tables, each one instruction off the same
+ * base register.
  *
- * A pointer p of the slab at base is the start of region i exactly when
- * ror(off * div_inv, div_shift) == i < nregs, with off = p - base: one
- * multiply validates and indexes a pointer.
+ * free() validates a pointer with one multiply (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019): with d a class's size
+ * and m = ceil(2^64 / d), an offset off < 2^32 is a multiple of d exactly
+ * when off * m mod 2^64 < m, and the product is then (off / d) * e, where
+ * e = m * d - 2^64 < d.  So off is the start of one of a slab's nregs
+ * regions exactly when off * m < lim, lim = nregs * e; when d is a power
+ * of two e is 0, lim is 1 and the slab has no tail (sizeclass.c checks).
+ * The region_* tables are indexed by a pointer-map entry's fast index
+ * (pmap.h: class + 1 for a slab page, else 0, whose lim of 0 refuses every
+ * pointer), and region_add[i] is the product of the entry's non-address
+ * bits, so that (p - entry) * m + add is off * m with no masking.
+ *
+ * ror(off * div_inv, div_shift) is a region's index (arena.c), the odd
+ * part's inverse times the offset rotated past the power of two.
  */
 struct sz_tables {
 	size_t		index2size[SC_NSIZES];
+	uint64_t	region_mul[SC_NBINS + 1];
+	uint64_t	region_add[SC_NBINS + 1];
+	uint64_t	region_lim[SC_NBINS + 1];
 	uint64_t	div_inv[SC_NBINS];	/* inverse of reg_size's odd part */
-	uint64_t	nregs[SC_NBINS];	/* 64-bit: compared with a product */
 	uint8_t		div_shift[SC_NBINS];	/* log2 of reg_size's power of 2 */
 	uint8_t		lookup[(SC_LOOKUP_MAX >> LG_QUANTUM) + 1];
 };
@@ -99,7 +112,7 @@ sz_s2u(size_t size)
 	return (sz_index2size(sz_size2index(size)));
 }
 
-/* Region index of off within a slab of class ind, or >= nregs if invalid. */
+/* Region index of off within a slab of class ind (a valid region start). */
 ALWAYS_INLINE uint64_t
 sz_region_index(unsigned ind, uintptr_t off)
 {
@@ -109,11 +122,23 @@ sz_region_index(unsigned ind, uintptr_t off)
 	return ((q >> k) | (q << ((64 - k) & 63)));
 }
 
+/*
+ * Whether p is a region start of the slab page whose pointer-map word is
+ * bits; fi is the word's fast index (pmap.h).
+ */
+ALWAYS_INLINE bool
+sz_region_start(uintptr_t fi, uintptr_t p, uintptr_t bits)
+{
+	return ((p - bits) * sz_tab.region_mul[fi] + sz_tab.region_add[fi] <
+	    sz_tab.region_lim[fi]);
+}
+
 /* Whether off is a region start within a slab of class ind. */
 ALWAYS_INLINE bool
 sz_region_valid(unsigned ind, uintptr_t off)
 {
-	return (sz_region_index(ind, off) < sz_tab.nregs[ind]);
+	return ((uint64_t)off * sz_tab.region_mul[ind + 1] <
+	    sz_tab.region_lim[ind + 1]);
 }
 
 unsigned	psz_floor_index(size_t npages);

@@ -213,20 +213,23 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 	if (got == 0)
 		return (NULL);
 	/*
-	 * Cached blocks carry the key (tcache.h); the one returned is handed
-	 * out, and alloc_finish() clears its words.  Under harden, cached
-	 * blocks read as freed ones do (junk), so that the junk check when
-	 * one is handed out holds for these too.
+	 * Blocks leave their slab with its mark or untouched, and cached
+	 * blocks carry the key (tcache.h); the one returned is handed out,
+	 * and alloc_finish() clears its word.  Under harden, cached blocks
+	 * read as freed ones do (junk), so that the junk check when one is
+	 * handed out holds for these too.
 	 */
-	for (i = 0; i + 1 < got; i++) {
-		p = tcache->low[ind][i];
+	for (i = 0; i < got; i++) {
+		p = tcache_block_from_slab(tcache->low[ind][i], "malloc");
+		tcache->low[ind][i] = p;
+		if (i + 1 == got)
+			break;
 		if (unlikely(opt.harden))
 			memset(p, JUNK_FREE, sz_index2size(ind));
-		SLAB_MARK_WORD(p) = 0;
 		FREE_KEY_WORD(p) = free_key;
 	}
 	tcache->top[ind] = tcache->low[ind] + got - 1;
-	return (*tcache->top[ind]);
+	return (p);
 }
 
 void

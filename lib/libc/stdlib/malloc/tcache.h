@@ -37,27 +37,34 @@ struct tcache {
 
 /*
  * Double frees, without loading a freed block in free().  Two random
- * per-process words (malloc.c; never zero, never a user-space address):
- * free_key and slab_mark.  A small block's second word is its key word,
- * its first word its mark word.  Invariants:
+ * per-process words (malloc.c; never zero, never equal): free_key and
+ * slab_mark, kept in a small block's second word, its key word.
+ * Invariants:
  *	- every block a thread cache holds has free_key in its key word:
  *	  free stores it when it pushes, a refill when it fills;
- *	- every block back in its slab has slab_mark in its mark word and
- *	  not free_key in its key word: the flush (or direct free) that
- *	  gives it back checks the key and writes both;
- *	- a block handed out has neither: malloc clears the key word, and
- *	  blocks leaving a slab get both words cleared.
+ *	- every block back in its slab has slab_mark there: the one place
+ *	  a region becomes free (arena.c, bin_dalloc_locked) writes it;
+ *	- a block handed out has neither: malloc clears the word;
+ *	- regions of a slab from its untouched index up were never handed
+ *	  out and carry anything (arena.c); arena_bin_fill tags them.
  * A block freed twice is in a cache twice, or in a cache and its slab.
- * Whichever entry is met second, by an allocation or a flush, finds no
- * key, or finds the slab's mark under the key written by the second free:
+ * Whichever entry is met second finds the word wrong: a malloc or a
+ * flush (or a thread's exit, or exit()) meeting the cached entry finds
+ * no key (the first entry's malloc cleared it, its flush marked it); a
+ * refill taking the slab's entry, or the slab's destruction once all of
+ * its regions read as free, finds no mark (the second free wrote the key
+ * over it, or the cached entry was handed out and cleared).  Either way
  * double_free_found() stops the process before the block can have two
- * owners.  free()'s fast path itself only compares the block with the
+ * owners: its memory is neither handed out again nor given to another
+ * extent.  free()'s fast path itself only compares the block with the
  * top of its bin (free(p); free(p)); its slow path (validate) loads the
- * key word and catches the rest at once.  The words are those of the
- * smallest class (16 bytes).
+ * key word and catches a block cached or back in its slab at once.
+ *
+ * One word rather than a key and a separate slab mark (until 2026-11):
+ * malloc checks one load, 3 instructions fewer, and the refill, which
+ * writes every block it caches anyway, checks the mark.
  */
 #define	FREE_KEY_WORD(p)	(((uintptr_t *)(p))[1])
-#define	SLAB_MARK_WORD(p)	(((uintptr_t *)(p))[0])
 extern HIDDEN uintptr_t	free_key;
 extern HIDDEN uintptr_t	slab_mark;
 COLD __attribute__((noreturn)) void
@@ -67,24 +74,37 @@ COLD __attribute__((noreturn)) void
 ALWAYS_INLINE bool
 tcache_block_ok(const void *p)
 {
-	return (FREE_KEY_WORD(p) == free_key && SLAB_MARK_WORD(p) != slab_mark);
+	return (FREE_KEY_WORD(p) == free_key);
 }
 
-/* A block goes back to its slab: the words of one there. */
-ALWAYS_INLINE void
-tcache_block_mark_slab(void *p)
-{
-	SLAB_MARK_WORD(p) = slab_mark;
-	FREE_KEY_WORD(p) = 0;
-}
-
-/* A block goes back to its slab or extent from a cache: checks and marks. */
+/*
+ * A block goes back to its slab or extent from a cache: checks it and
+ * marks it, so that a second entry in the same flush fails the check.
+ * (Its slab marks it again under the lock: every path back is covered.)
+ */
 ALWAYS_INLINE void
 tcache_block_release(void *p, const char *fn)
 {
 	if (unlikely(!tcache_block_ok(p)))
 		double_free_found(p, fn);
-	tcache_block_mark_slab(p);
+	FREE_KEY_WORD(p) = slab_mark;
+}
+
+/*
+ * arena_bin_fill() tags the regions it hands out that were never handed
+ * out before; the others must carry the slab's mark.  Returns the block.
+ */
+#define	FILL_UNTOUCHED	((uintptr_t)1)
+ALWAYS_INLINE void *
+tcache_block_from_slab(void *tagged, const char *fn)
+{
+	uintptr_t p = (uintptr_t)tagged;
+
+	if (p & FILL_UNTOUCHED)
+		return ((void *)(p & ~FILL_UNTOUCHED));
+	if (unlikely(FREE_KEY_WORD(p) != slab_mark))
+		double_free_found((void *)p, fn);
+	return ((void *)p);
 }
 
 /* Classes the caches hold, and each bin's capacity; set at boot. */

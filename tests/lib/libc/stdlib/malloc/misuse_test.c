@@ -158,7 +158,9 @@ ATF_TC_BODY(double_free_after_other_frees_aborts, tc)
 
 /*
  * Enough frees between the two that a has left the thread cache for its
- * slab: the second entry carries the key again, but also the slab's mark.
+ * slab: the second free writes the key over the slab's mark, and the
+ * cached entry is handed out.  The slab's entry is then found without its
+ * mark when a refill takes it, before a can be handed out again.
  */
 static void
 double_free_after_flush(void *arg)
@@ -179,7 +181,8 @@ double_free_after_flush(void *arg)
 	for (i = 0; i < NOTHERS; i++)
 		free(others[i]);
 	free(again);
-	KEEP(malloc(32));
+	for (i = 0; i < NOTHERS + 1; i++)
+		KEEP(malloc(32));
 	SURVIVED();
 }
 
@@ -188,6 +191,46 @@ ATF_TC_BODY(double_free_after_cache_flush_aborts, tc)
 {
 
 	expect_abort(double_free_after_flush, NULL, FOUND_LATER("malloc"));
+}
+
+/*
+ * As above, but the slab's entry is never taken: the program frees the
+ * slab's other blocks, and the slab, all of whose regions read as free,
+ * would go back to the arena while a is still in use.  Its destruction
+ * (here by a purge, as the bin's spare) finds a without the mark.
+ */
+static void
+double_free_found_when_slab_goes(void *arg)
+{
+	enum { NREGS = 8 };	/* 8 KiB blocks: 8 to a 64 KiB slab */
+	void *b[2 * NREGS], *again, *held;
+	int i;
+
+	(void)arg;
+	/* The second slab's blocks stay: the first is not the current one. */
+	for (i = 0; i < 2 * NREGS; i++)
+		b[i] = malloc(8 * KiB);
+	child_report_ptr("addr", b[0]);
+	again = ptr_launder(b[0]);
+	free(b[0]);
+	ATF_REQUIRE(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
+	free(again);
+	held = malloc(8 * KiB);		/* the cached entry: b[0] */
+	ATF_REQUIRE(held == b[0]);
+	for (i = 1; i < NREGS; i++)
+		free(b[i]);
+	ATF_REQUIRE(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
+	ATF_REQUIRE(mallctl("arena.4096.purge", NULL, NULL, NULL, 0) == 0);
+	KEEP(held);
+	SURVIVED();
+}
+
+ATF_TC_WITHOUT_HEAD(double_free_found_when_slab_goes_aborts);
+ATF_TC_BODY(double_free_found_when_slab_goes_aborts, tc)
+{
+
+	expect_abort(double_free_found_when_slab_goes, NULL,
+	    FOUND_LATER("free"));
 }
 
 /*
@@ -662,6 +705,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, double_free_after_other_frees_aborts);
 	ATF_TP_ADD_TC(tp, double_free_after_cache_flush_aborts);
 	ATF_TP_ADD_TC(tp, double_free_found_by_cache_flush_aborts);
+	ATF_TP_ADD_TC(tp, double_free_found_when_slab_goes_aborts);
 	ATF_TP_ADD_TC(tp, double_free_found_at_thread_exit_aborts);
 	ATF_TP_ADD_TC(tp, double_free_found_at_exit_aborts);
 	ATF_TP_ADD_TC(tp, double_free_of_large_block_aborts);
