@@ -56,13 +56,19 @@ arena_new_locked(unsigned ind, extent_hooks_t *hooks)
 	struct arena *arena;
 	unsigned i;
 
+	/*
+	 * Zeroed memory either way, so the initialisers below write only
+	 * what is not zero, and a fresh arena's later pages (decay backlogs,
+	 * cache buckets, large stats) stay untouched until used (arena.h).
+	 * Page-aligned, so those writes span as few pages as they can.
+	 */
 	arena = arenas_free;
 	if (arena != NULL) {
 		arenas_free = arena->active.head != NULL ? NULL :
 		    (struct arena *)arena->hooks;
 		memset(arena, 0, sizeof(*arena));
 	} else {
-		arena = base_alloc(sizeof(*arena), CACHELINE);
+		arena = base_alloc(sizeof(*arena), PAGE);
 		if (arena == NULL)
 			return (NULL);
 	}
@@ -523,7 +529,7 @@ decay_target(struct decay *d, ssize_t decay_ms, struct ecache *cache,
 	if (all)
 		return (0);
 	if (d->decay_ms != decay_ms)
-		decay_init(d, decay_ms, now);
+		decay_reset(d, decay_ms, now);
 	return (decay_limit(d, now, cache->npages));
 }
 

@@ -60,16 +60,22 @@ struct decay_stats {
 
 #define	ARENA_SAMPLES_MAX	4
 
+/*
+ * Field order is by when a field is first written, so that a new arena
+ * (zeroed memory) has few pages resident: arena_new_locked writes the
+ * scalars, the bins' locks and the small heads of the decay states and
+ * caches (their state and settings come first); the decay backlogs, the
+ * cache buckets and lstats are touched only once the arena frees pages or
+ * allocates large.  Every automatic arena is created the first time a
+ * thread is bound to it, so this is paid once per thread up to narenas.
+ */
 struct arena {
 	unsigned		ind;
 	unsigned		nthreads;	/* atomic */
 	struct mlock		extent_lock;
 	extent_hooks_t		*hooks;
-	struct ecache		dirty, muzzy, retained;
-	struct extent_list	active;		/* slabs and large, by lru link */
 	ssize_t			dirty_decay_ms;
 	ssize_t			muzzy_decay_ms;
-	struct decay		dirty_decay, muzzy_decay;
 	size_t			grow_next;	/* next mapping size under retain */
 	size_t			grow_limit;	/* retain_grow_limit */
 	size_t			mapped;		/* bytes obtained from hooks */
@@ -78,11 +84,14 @@ struct arena {
 	size_t			allocated_large;
 	uint64_t		nmalloc_large, ndalloc_large;
 	struct decay_stats	decay_dirty, decay_muzzy;
-	struct lextent_stats	lstats[SC_NLARGE];
+	struct extent_list	active;		/* slabs and large, by lru link */
 	/* Freed extents of sampled small blocks, see arena_sample_alloc. */
 	struct extent		*samples[ARENA_SAMPLES_MAX];
 	unsigned		nsamples;
 	struct bin		bins[SC_NBINS];
+	struct decay		dirty_decay, muzzy_decay;
+	struct ecache		dirty, retained, muzzy;
+	struct lextent_stats	lstats[SC_NLARGE];
 };
 
 extern struct arena	*arenas[ARENAS_MAX];

@@ -42,9 +42,18 @@ base_alloc(size_t size, size_t alignment)
 			pages_set_thp(m, block, base_thp);
 		base_mapped += block;
 		p = (uintptr_t)m;
+		/*
+		 * A block of its own (a pointer-map leaf) leaves the current
+		 * block current: its free space would otherwise be dropped
+		 * with its last page half used, and the next small request
+		 * would map and start touching another block.
+		 */
+		if (block > BASE_BLOCK && base_cur != 0)
+			goto out;
 		base_end = p + block;
 	}
 	base_cur = p + size;
+out:
 	base_allocated += size;
 	base_resident = base_mapped - (size_t)(base_end - PAGE_CEIL(base_cur));
 	mlock_unlock(&base_lock);

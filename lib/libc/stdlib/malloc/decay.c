@@ -44,11 +44,17 @@ decay_boot_table(void)
 }
 
 void
+decay_reset(struct decay *d, ssize_t decay_ms, uint64_t now_ns)
+{
+	memset(d, 0, sizeof(*d));
+	decay_init(d, decay_ms, now_ns);
+}
+
+void
 decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns)
 {
 	if (h_steps[DECAY_NSTEPS - 1] == 0)
 		decay_boot_table();
-	memset(d, 0, sizeof(*d));
 	d->decay_ms = decay_ms;
 	d->epoch_ns = now_ns;
 	if (decay_ms > 0)

@@ -35,7 +35,13 @@ struct decay {
 	size_t		backlog[DECAY_NSTEPS];	/* pages added, oldest first */
 };
 
+/*
+ * decay_init sets up d in zeroed memory, writing only its first fields, so
+ * that the backlog's pages stay untouched until used; decay_reset starts d
+ * over from any state (new settings).
+ */
 void	decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns);
+void	decay_reset(struct decay *d, ssize_t decay_ms, uint64_t now_ns);
 /*
  * Moves d to now, given the cache's size; called before pages enter the
  * cache, so that they are dated to the epoch they arrive in.

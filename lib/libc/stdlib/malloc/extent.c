@@ -95,7 +95,6 @@ extent_list_remove(struct extent_list *list, struct extent *ext, size_t off)
 void
 ecache_init(struct ecache *cache, enum extent_state state)
 {
-	memset(cache, 0, sizeof(*cache));
 	cache->state = state;
 }
 

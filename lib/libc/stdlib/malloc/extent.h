@@ -69,14 +69,16 @@ struct extent {
 	void			*prof_tctx;	/* sampled allocation's record */
 } CACHE_ALIGNED;
 
+/* The small fields first: a new arena writes only the state (arena.h). */
 struct ecache {
-	struct extent_list	buckets[PSZ_N];
-	uint64_t		nonempty[(PSZ_N + 63) / 64];
-	struct extent_list	lru;		/* oldest at head */
-	size_t			npages;
 	enum extent_state	state;
+	size_t			npages;
+	struct extent_list	lru;		/* oldest at head */
+	uint64_t		nonempty[(PSZ_N + 63) / 64];
+	struct extent_list	buckets[PSZ_N];
 };
 
+/* cache's memory is zero (a new arena's). */
 void	ecache_init(struct ecache *cache, enum extent_state state);
 void	ecache_insert(struct ecache *cache, struct extent *ext);
 /* Inserts as the oldest extent (the unpurged rest of a partial purge). */

@@ -201,15 +201,36 @@ tcache_destroy(struct tcache *tcache)
 void *
 tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 {
-	unsigned got, i;
+	unsigned got, i, n;
+	uint64_t nrequests;
 	void *p;
 
-	tcache->nrequests[ind]++;
+	nrequests = ++tcache->nrequests[ind];
 	if (ind >= SC_NBINS)
 		return (arena_large_alloc(arena, ind, PAGE, false));
+	/*
+	 * Slow start: a refill takes no more blocks than the bin was asked
+	 * for since its last flush, and at least a page's worth (one block
+	 * for classes of a page or more), so a bin's first refills are small
+	 * and the next ones double until they reach tcache_nfill.  Refilling
+	 * writes the key into every block (tcache.h), so a full first refill
+	 * touched up to TCACHE_FILL_BYTES for each class a program ever used
+	 * once: perl -e 1 uses 28 classes.  A bin flushed to half keeps half
+	 * its capacity, so by its next refill nrequests is past the full
+	 * refill again; only a bin emptied by a whole flush starts over.
+	 */
+	n = tcache_nfill[ind];
+	if (nrequests < n) {
+		n = (unsigned)(PAGE / sz_index2size(ind));
+		if (n < nrequests)
+			n = (unsigned)nrequests;
+		if (n == 0)
+			n = 1;
+		else if (n > tcache_nfill[ind])
+			n = tcache_nfill[ind];
+	}
 	/* Requests are counted when the bin is flushed. */
-	got = arena_bin_fill(arena, ind, tcache->low[ind], tcache_nfill[ind],
-	    0);
+	got = arena_bin_fill(arena, ind, tcache->low[ind], n, 0);
 	if (got == 0)
 		return (NULL);
 	/*
