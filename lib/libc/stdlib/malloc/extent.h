@@ -64,8 +64,16 @@ struct extent {
 	bool			guarded;	/* last page is a guard (harden) */
 	struct extent_link	link;		/* cache bucket or bin list */
 	struct extent_link	lru;		/* cache age order */
-	void			*prof_tctx;	/* sampled allocation's record */
+	/*
+	 * A sampled allocation's record (prof.c), or EXTENT_SAMPLE_FREED
+	 * while the extent of a freed sample waits in its arena for the
+	 * next one (arena_sample_dalloc): freeing its block again then is
+	 * a double free.
+	 */
+	void			*prof_tctx;
 } CACHE_ALIGNED;
+
+#define	EXTENT_SAMPLE_FREED	((void *)1)
 
 struct ecache {
 	struct extent_list	buckets[PSZ_N];
