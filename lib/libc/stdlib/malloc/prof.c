@@ -91,6 +91,7 @@ struct prof_thread {
 /* One thread's share of one stack. */
 struct prof_tcnt {
 	struct prof_tcnt	*next;
+	struct prof_stack	*stack;
 	struct prof_thread	*thread;
 	struct prof_cnt		 cnt;
 };
@@ -117,7 +118,6 @@ struct prof_stack {
  */
 struct prof_tctx {
 	struct prof_tctx	*next;		/* free or deferred list */
-	struct prof_stack	*stack;
 	struct prof_tcnt	*tcnt;
 	uint64_t		 epoch;
 	size_t			 usize;
@@ -136,12 +136,21 @@ struct prof_recent {
 	uint64_t		 free_time_ns;	/* 0: still live */
 };
 
-/* Per thread, beside struct tsd (whose layout is not ours). */
+/*
+ * Per thread, beside struct tsd (whose layout is not ours).  A sample of
+ * a stack the thread has seen before takes no lock until its commit: seen
+ * holds the thread's share of its last stacks, by hash (never stale:
+ * shares are never freed), and spare the record for its next sample,
+ * taken from the free list by the previous commit.
+ */
+#define	PROF_SEEN		16	/* power of 2 */
 struct prof_tls {
 	uint64_t		 rng;		/* xorshift state, never 0 */
 	uint64_t		 last_event;	/* allocated at the last event */
 	uint64_t		 interval_bytes; /* prepare -> commit */
 	struct prof_thread	*thread;
+	struct prof_tcnt	*seen[PROF_SEEN];
+	struct prof_tctx	*spare;
 	uintptr_t		 stack_lo;	/* the thread's stack, for */
 	uintptr_t		 stack_hi;	/* the fp walk: [lo, hi) */
 	uint8_t			 stack_state;	/* PROF_STACK_* */
@@ -606,17 +615,31 @@ prof_buckets_grow(void)
 	return (false);
 }
 
-static struct prof_stack *
-prof_stack_get(const uintptr_t *frames, unsigned n)
+/* Whether s is the stack of frames[0, n) (hash h). */
+static inline bool
+prof_stack_is(const struct prof_stack *s, const uintptr_t *frames,
+    unsigned n, uint64_t h)
 {
-	uint64_t h = prof_hash(frames, n);
+	unsigned i;
+
+	if (s->hash != h || s->nframes != n)
+		return (false);
+	/* A loop: stacks are short, and memcmp is a call through the PLT. */
+	for (i = 0; i < n; i++)
+		if (s->frames[i] != frames[i])
+			return (false);
+	return (true);
+}
+
+static struct prof_stack *
+prof_stack_get(const uintptr_t *frames, unsigned n, uint64_t h)
+{
 	struct prof_stack *s;
 
 	if (prof_nbuckets == 0 && prof_buckets_grow())
 		return (NULL);
 	for (s = prof_buckets[h & (prof_nbuckets - 1)]; s != NULL; s = s->next)
-		if (s->hash == h && s->nframes == n &&
-		    memcmp(s->frames, frames, n * sizeof(*frames)) == 0)
+		if (prof_stack_is(s, frames, n, h))
 			return (s);
 	if (prof_nstacks >= prof_nbuckets * 2)
 		(void)prof_buckets_grow();
@@ -661,6 +684,7 @@ prof_tcnt_get(struct prof_stack *s, struct prof_thread *t)
 	c = base_alloc(sizeof(*c), 16);
 	if (c == NULL)
 		return (NULL);
+	c->stack = s;
 	c->thread = t;
 	c->next = s->threads;
 	s->threads = c;
@@ -722,7 +746,7 @@ static void
 prof_tctx_release(struct prof_tctx *tctx)
 {
 	if (tctx->epoch == prof_epoch) {
-		prof_cnt_sub(&tctx->stack->cnt, tctx->usize);
+		prof_cnt_sub(&tctx->tcnt->stack->cnt, tctx->usize);
 		prof_cnt_sub(&tctx->tcnt->cnt, tctx->usize);
 		prof_cnt_sub(&tctx->tcnt->thread->cnt, tctx->usize);
 		prof_cnt_sub(&prof_total, tctx->usize);
@@ -934,16 +958,54 @@ prof_mapped(void)
 
 /* Sampling ---------------------------------------------------------------- */
 
+/* A record for the thread's next sample, if it has none; prof_lock held. */
+static void
+prof_spare_fill(struct prof_tls *pt)
+{
+	struct prof_tctx *tctx;
+
+	if (pt->spare != NULL)
+		return;
+	if ((tctx = prof_tctx_free) != NULL)
+		prof_tctx_free = tctx->next;
+	else
+		tctx = base_alloc(sizeof(*tctx), 16);
+	pt->spare = tctx;
+}
+
+/*
+ * The thread's share of the stack frames[0, n) (hash h), found or made
+ * under prof_lock, and remembered in pt->seen; the spare record made
+ * ready.  NULL when out of memory.
+ */
+static NOINLINE struct prof_tcnt *
+prof_tcnt_find(struct prof_tls *pt, const char *name,
+    const uintptr_t *frames, unsigned n, uint64_t h)
+{
+	struct prof_thread *t;
+	struct prof_stack *s;
+	struct prof_tcnt *c = NULL;
+
+	prof_enter();
+	if ((t = prof_thread_get(pt, name)) != NULL &&
+	    (s = prof_stack_get(frames, n, h)) != NULL &&
+	    (c = prof_tcnt_get(s, t)) != NULL)
+		pt->seen[h & (PROF_SEEN - 1)] = c;
+	prof_spare_fill(pt);
+	prof_leave();
+	return (c);
+}
+
 struct prof_tctx *
 prof_sample_prepare(struct tsd *tsd, size_t usize)
 {
 	struct prof_tls *pt = &prof_tls;
-	uint64_t now = tsd->allocated + usize;
-	struct prof_thread *t;
-	struct prof_stack *s;
+	uint64_t now = tsd->allocated + usize, h;
+	const uintptr_t *frames;
 	struct prof_tctx *tctx;
 	struct prof_tcnt *c;
 	struct prof_bt bt;
+	unsigned n;
 
 	tsd->prof_sample_at = now + prof_sample_distance(pt);
 	tsd_update_event(tsd);
@@ -953,23 +1015,24 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	pt->last_event = now;
 	pt->busy = true;
 	prof_backtrace(&bt, pt);
-	prof_enter();
-	tctx = NULL;
-	if ((t = prof_thread_get(pt, tsd->prof_name)) == NULL ||
-	    (s = prof_stack_get(bt.ip + bt.cut, bt.n - bt.cut >
-	    PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut)) == NULL ||
-	    (c = prof_tcnt_get(s, t)) == NULL)
-		goto out;
-	if ((tctx = prof_tctx_free) != NULL)
-		prof_tctx_free = tctx->next;
-	else if ((tctx = base_alloc(sizeof(*tctx), 16)) == NULL)
-		goto out;
-	tctx->stack = s;
+	frames = bt.ip + bt.cut;
+	n = bt.n - bt.cut > PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut;
+	h = prof_hash(frames, n);
+	c = pt->seen[h & (PROF_SEEN - 1)];
+	if (c == NULL || !prof_stack_is(c->stack, frames, n, h) ||
+	    pt->spare == NULL) {
+		c = prof_tcnt_find(pt, tsd->prof_name, frames, n, h);
+		if (c == NULL || pt->spare == NULL) {
+			pt->busy = false;
+			return (NULL);
+		}
+	}
+	pt->busy = false;
+	tctx = pt->spare;
+	pt->spare = NULL;
 	tctx->tcnt = c;
 	tctx->next = NULL;
 	tctx->recent_id = 0;
-out:
-	prof_leave();
 	return (tctx);
 }
 
@@ -996,7 +1059,7 @@ prof_recent_add(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	r->id = ++prof_recent_id;
 	r->ptr = ptr;
 	r->usize = usize;
-	r->stack = tctx->stack;
+	r->stack = tctx->tcnt->stack;
 	r->alloc_thread_uid = tctx->tcnt->thread->uid;
 	r->alloc_time_ns = prof_now_ns();
 	r->free_thread_uid = 0;
@@ -1013,7 +1076,7 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	prof_enter();
 	tctx->usize = usize;
 	tctx->epoch = prof_epoch;
-	prof_cnt_add(&tctx->stack->cnt, usize);
+	prof_cnt_add(&tctx->tcnt->stack->cnt, usize);
 	prof_cnt_add(&tctx->tcnt->cnt, usize);
 	prof_cnt_add(&tctx->tcnt->thread->cnt, usize);
 	prof_cnt_add(&prof_total, usize);
@@ -1030,6 +1093,7 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 		prof_gdump_max = mapped;
 		prof_dump_auto('u', &prof_dump_useq);
 	}
+	prof_spare_fill(pt);
 	prof_leave();
 }
 
@@ -1144,6 +1208,20 @@ prof_tsd_init(struct tsd *tsd)
 	pt->last_event = tsd->allocated;
 	tsd->prof_sample_at = tsd->prof_active ? tsd->allocated +
 	    prof_sample_distance(pt) : UINT64_MAX;
+}
+
+void
+prof_thread_exit(void)
+{
+	struct prof_tls *pt = &prof_tls;
+
+	if (pt->spare == NULL)
+		return;
+	prof_enter();
+	pt->spare->next = prof_tctx_free;
+	prof_tctx_free = pt->spare;
+	pt->spare = NULL;
+	prof_leave();
 }
 
 void
