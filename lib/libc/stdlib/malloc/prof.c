@@ -32,11 +32,15 @@
  * Locking: prof_lock (RANK_PROF) protects the stack table, the thread
  * records, the sample records' free list, the recent ring, the counters
  * and the dump sequence numbers; dumps are written while holding it (into
- * a static buffer, so no large stack frame is needed).  A thread that holds
- * it marks itself busy (prof_tls.busy): an allocation made meanwhile on
- * that thread (a signal handler, a user's write callback) is not sampled,
- * and a sampled free is pushed onto a lock-free deferred list that the
- * next lock holder drains, so nothing here can deadlock on itself.
+ * a static buffer, so no large stack frame is needed).  A sampled free
+ * takes no lock: its record is pushed onto a lock-free deferred list that
+ * the next lock holder drains before anything reads a count (records in
+ * the recent ring excepted, see prof_sample_free).  A thread that holds
+ * the lock marks itself busy (prof_tls.busy): an allocation made
+ * meanwhile on that thread (a signal handler, a user's write callback) is
+ * not sampled, and its sampled frees are always deferred, so nothing here
+ * can deadlock on itself.  A sample of a stack its thread has seen takes
+ * the lock once, at its commit (struct prof_tls).
  */
 #define	_GNU_SOURCE
 #include <sys/types.h>
@@ -1097,6 +1101,13 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	prof_leave();
 }
 
+/*
+ * The record goes onto the deferred list, without a lock: the next holder
+ * of prof_lock (a commit, a dump, exit's leak report) subtracts it before
+ * it reads a count.  Only a record still in the recent ring is released
+ * here and now, so that the ring tells this free's time and thread; and
+ * then not if this thread's own critical section was interrupted.
+ */
 void
 prof_sample_free(struct prof_tctx *tctx, const void *ptr, size_t usize)
 {
@@ -1104,8 +1115,7 @@ prof_sample_free(struct prof_tctx *tctx, const void *ptr, size_t usize)
 
 	(void)ptr;
 	(void)usize;
-	if (prof_tls.busy) {
-		/* Our own critical section was interrupted: defer. */
+	if (tctx->recent_id == 0 || prof_tls.busy) {
 		head = __atomic_load_n(&prof_deferred, __ATOMIC_RELAXED);
 		do
 			tctx->next = head;
