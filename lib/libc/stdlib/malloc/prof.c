@@ -76,7 +76,12 @@ void	*pvalloc(size_t);
 #define	PROF_RECENT_MAX		65536	/* ceiling of the recent ring */
 #define	PROF_NAME_MAX		64
 
-/* Object and byte counts; accum* only grow (kept under prof_accum). */
+/*
+ * Object and byte counts; accum* only grow (kept under prof_accum).  A
+ * sample counts in its thread's share of its stack only (struct
+ * prof_tcnt); the sums per stack, per thread and in all are made when
+ * they are read (prof_sum).
+ */
 struct prof_cnt {
 	uint64_t	curobjs;
 	uint64_t	curbytes;
@@ -84,7 +89,10 @@ struct prof_cnt {
 	uint64_t	accumbytes;
 };
 
-/* A thread that took samples; uid is the t<uid> of the dumps. */
+/*
+ * A thread that took samples; uid is the t<uid> of the dumps, cnt the sum
+ * of its shares made by prof_sum.
+ */
 struct prof_thread {
 	struct prof_thread	*next;
 	uint64_t		 uid;
@@ -102,8 +110,8 @@ struct prof_tcnt {
 
 /*
  * A distinct backtrace, in the hash chain of bucket hash & mask.  cnt is
- * the sum over threads.  frames[0] is the innermost (the caller of the
- * allocation function).
+ * the sum over threads, made by prof_sum.  frames[0] is the innermost
+ * (the caller of the allocation function).
  */
 struct prof_stack {
 	struct prof_stack	*next;
@@ -750,10 +758,7 @@ static void
 prof_tctx_release(struct prof_tctx *tctx)
 {
 	if (tctx->epoch == prof_epoch) {
-		prof_cnt_sub(&tctx->tcnt->stack->cnt, tctx->usize);
 		prof_cnt_sub(&tctx->tcnt->cnt, tctx->usize);
-		prof_cnt_sub(&tctx->tcnt->thread->cnt, tctx->usize);
-		prof_cnt_sub(&prof_total, tctx->usize);
 	}
 	prof_recent_free(tctx);
 	tctx->next = prof_tctx_free;
@@ -864,6 +869,38 @@ prof_out_maps(void)
 	close(fd);
 }
 
+static void
+prof_cnt_sum(struct prof_cnt *sum, const struct prof_cnt *c)
+{
+	sum->curobjs += c->curobjs;
+	sum->curbytes += c->curbytes;
+	sum->accumobjs += c->accumobjs;
+	sum->accumbytes += c->accumbytes;
+}
+
+/* The sums per stack, per thread and in all, of the shares; lock held. */
+static void
+prof_sum(void)
+{
+	struct prof_thread *t;
+	struct prof_stack *s;
+	struct prof_tcnt *c;
+	size_t i;
+
+	memset(&prof_total, 0, sizeof(prof_total));
+	for (t = prof_threads; t != NULL; t = t->next)
+		memset(&t->cnt, 0, sizeof(t->cnt));
+	for (i = 0; i < prof_nbuckets; i++)
+		for (s = prof_buckets[i]; s != NULL; s = s->next) {
+			memset(&s->cnt, 0, sizeof(s->cnt));
+			for (c = s->threads; c != NULL; c = c->next) {
+				prof_cnt_sum(&s->cnt, &c->cnt);
+				prof_cnt_sum(&c->thread->cnt, &c->cnt);
+			}
+			prof_cnt_sum(&prof_total, &s->cnt);
+		}
+}
+
 /* Writes the heap_v2 profile to path; prof_lock held.  0 or an errno. */
 static int
 prof_dump_locked(const char *path)
@@ -881,6 +918,7 @@ prof_dump_locked(const char *path)
 		return (errno);
 	prof_out.failed = false;
 	prof_out.len = 0;
+	prof_sum();
 	prof_out_printf("heap_v2/%llu\n",
 	    (unsigned long long)((uint64_t)1 << prof_lg_sample));
 	prof_out_line("*", 0, &prof_total, NULL);
@@ -1080,10 +1118,7 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	prof_enter();
 	tctx->usize = usize;
 	tctx->epoch = prof_epoch;
-	prof_cnt_add(&tctx->tcnt->stack->cnt, usize);
 	prof_cnt_add(&tctx->tcnt->cnt, usize);
-	prof_cnt_add(&tctx->tcnt->thread->cnt, usize);
-	prof_cnt_add(&prof_total, usize);
 	prof_recent_add(tctx, ptr, usize);
 	if (opt.lg_prof_interval >= 0) {
 		prof_interval_acc += pt->interval_bytes;
@@ -1140,6 +1175,7 @@ prof_atexit(void)
 	prof_enter();
 	if (opt.prof_final)
 		prof_dump_auto('f', NULL);
+	prof_sum();
 	if (opt.prof_leak && prof_total.curobjs != 0) {
 		/* Unbiased as jeprof does: 1 / P(sampled) per stack. */
 		period = (double)((uint64_t)1 << prof_lg_sample);
@@ -1344,7 +1380,6 @@ prof_ctl_prefix(const char *prefix)
 int
 prof_ctl_reset(const size_t *lg_sample)
 {
-	struct prof_thread *t;
 	struct prof_stack *s;
 	struct prof_tcnt *c;
 	size_t i;
@@ -1355,15 +1390,10 @@ prof_ctl_reset(const size_t *lg_sample)
 		return (EINVAL);
 	prof_enter();
 	prof_epoch++;
-	memset(&prof_total, 0, sizeof(prof_total));
-	for (t = prof_threads; t != NULL; t = t->next)
-		memset(&t->cnt, 0, sizeof(t->cnt));
 	for (i = 0; i < prof_nbuckets; i++)
-		for (s = prof_buckets[i]; s != NULL; s = s->next) {
-			memset(&s->cnt, 0, sizeof(s->cnt));
+		for (s = prof_buckets[i]; s != NULL; s = s->next)
 			for (c = s->threads; c != NULL; c = c->next)
 				memset(&c->cnt, 0, sizeof(c->cnt));
-		}
 	if (lg_sample != NULL)
 		prof_lg_sample = *lg_sample;
 	prof_leave();
