@@ -1062,7 +1062,8 @@ arena_large_dalloc(struct extent *ext)
  * count them freed, and a forced purge gives them back (at most 64 KiB an
  * arena otherwise).  Their pointer-map entries stay those of the last
  * sample, so that the next sample of the same class writes none (four
- * entry writes were 290 instructions a sample); prof_tctx reads
+ * entry writes were 290 instructions a sample): sample_szind says which
+ * class they give.  prof_tctx reads
  * EXTENT_SAMPLE_FREED meanwhile, which validate() in malloc.c refuses as
  * a double free.
  */
@@ -1088,11 +1089,12 @@ arena_sample_alloc(struct arena *arena, unsigned ind, bool zero)
 		ext->prof_tctx = NULL;
 		if (zero)
 			memset((void *)ext->addr, 0, sz_index2size(ind));
-		if (pmap_entry_szind(pmap_lookup((void *)ext->addr)) == ind)
+		if (ext->sample_szind == ind)
 			return (ext);
 	}
 	/* Callers see the requested class; stats count the extent's. */
 	pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, ind, false));
+	ext->sample_szind = (uint8_t)ind;
 	return (ext);
 }
 
@@ -1101,7 +1103,8 @@ arena_sample_dalloc(struct extent *ext)
 {
 	struct arena *arena = ext->arena;
 
-	if (ext->szind != SC_NBINS || ext->guarded) {
+	/* Only harden guards: guarded is in another cache line. */
+	if (ext->szind != SC_NBINS || (opt.harden && ext->guarded)) {
 		arena_large_dalloc(ext);
 		return;
 	}

@@ -64,6 +64,16 @@ struct arena {
 	unsigned		ind;
 	unsigned		nthreads;	/* atomic */
 	struct mlock		extent_lock;
+	/*
+	 * Freed extents of sampled small blocks (see arena_sample_alloc),
+	 * and the large statistics, beside the lock: a sample touches
+	 * these three cache lines of its arena.
+	 */
+	struct extent		*samples[ARENA_SAMPLES_MAX];
+	unsigned		nsamples;
+	size_t			allocated_large;
+	uint64_t		nmalloc_large, ndalloc_large;
+	struct lextent_stats	lstats[SC_NLARGE];
 	extent_hooks_t		*hooks;
 	struct ecache		dirty, muzzy, retained;
 	struct extent_list	active;		/* slabs and large, by lru link */
@@ -75,13 +85,7 @@ struct arena {
 	size_t			mapped;		/* bytes obtained from hooks */
 	/* Of those, bytes in superpage-aligned, superpage-sized mappings. */
 	size_t			mapped_superpage;
-	size_t			allocated_large;
-	uint64_t		nmalloc_large, ndalloc_large;
 	struct decay_stats	decay_dirty, decay_muzzy;
-	struct lextent_stats	lstats[SC_NLARGE];
-	/* Freed extents of sampled small blocks, see arena_sample_alloc. */
-	struct extent		*samples[ARENA_SAMPLES_MAX];
-	unsigned		nsamples;
 	struct bin		bins[SC_NBINS];
 };
 

@@ -693,7 +693,8 @@ prof_tcnt_get(struct prof_stack *s, struct prof_thread *t)
 	for (c = s->threads; c != NULL; c = c->next)
 		if (c->thread == t)
 			return (c);
-	c = base_alloc(sizeof(*c), 16);
+	/* A line of its own, as records: a sample then misses once for it. */
+	c = base_alloc(sizeof(*c), CACHELINE);
 	if (c == NULL)
 		return (NULL);
 	c->stack = s;
@@ -1011,7 +1012,7 @@ prof_spare_fill(struct prof_tls *pt)
 	if ((tctx = prof_tctx_free) != NULL)
 		prof_tctx_free = tctx->next;
 	else
-		tctx = base_alloc(sizeof(*tctx), 16);
+		tctx = base_alloc(sizeof(*tctx), CACHELINE);
 	pt->spare = tctx;
 }
 
