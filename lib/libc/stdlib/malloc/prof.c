@@ -507,7 +507,8 @@ prof_bt_fp(struct prof_bt *bt, struct prof_tls *pt)
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next, ret;
 
 	/* On a signal stack of its own the thread's bounds do not hold. */
-	if (prof_stack_bounds(pt) || fp < pt->stack_lo || fp >= pt->stack_hi)
+	if ((pt->stack_state != PROF_STACK_KNOWN && prof_stack_bounds(pt)) ||
+	    fp < pt->stack_lo || fp >= pt->stack_hi)
 		return (false);
 	bt->n = 0;
 	bt->cut = 0;
