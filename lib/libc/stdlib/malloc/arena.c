@@ -1059,11 +1059,14 @@ arena_large_dalloc(struct extent *ext)
  * instructions, 1,750 with this; callgrind, 1 KiB pairs).  So up to
  * ARENA_SAMPLES_MAX freed sample extents wait in the arena for the next
  * sample: they stay on the active list (reset frees them), the statistics
- * count them freed, and a forced purge gives them back (at most 64 KiB an
- * arena otherwise).  Their pointer-map entries stay those of the last
- * sample, so that the next sample of the same class writes none (four
- * entry writes were 290 instructions a sample): sample_szind says which
- * class they give.  prof_tctx reads
+ * count them freed, and a forced purge gives them back (at most 128 KiB
+ * an arena otherwise).  Eight, not four: the number of live samples
+ * swings, and with four a loop through a window of 1,000 1 KiB blocks
+ * still sent one sample in twelve through the extent caches (130
+ * instructions a sample on average).  Their pointer-map entries stay
+ * those of the last sample, so that the next sample of the same class
+ * writes none (four entry writes were 290 instructions a sample):
+ * sample_szind says which class they give.  prof_tctx reads
  * EXTENT_SAMPLE_FREED meanwhile, which validate() in malloc.c refuses as
  * a double free.
  */

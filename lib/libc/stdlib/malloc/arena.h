@@ -58,7 +58,7 @@ struct decay_stats {
 	uint64_t	purged;		/* pages */
 };
 
-#define	ARENA_SAMPLES_MAX	4
+#define	ARENA_SAMPLES_MAX	8
 
 struct arena {
 	unsigned		ind;
@@ -67,7 +67,7 @@ struct arena {
 	/*
 	 * Freed extents of sampled small blocks (see arena_sample_alloc),
 	 * and the large statistics, beside the lock: a sample touches
-	 * these three cache lines of its arena.
+	 * these four cache lines of its arena.
 	 */
 	struct extent		*samples[ARENA_SAMPLES_MAX];
 	unsigned		nsamples;
