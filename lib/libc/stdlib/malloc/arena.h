@@ -58,7 +58,7 @@ struct decay_stats {
 	uint64_t	purged;		/* pages */
 };
 
-#define	ARENA_SAMPLES_MAX	4
+#define	ARENA_SAMPLES_MAX	8
 
 /*
  * Field order is by when a field is first written, so that a new arena
@@ -73,6 +73,15 @@ struct arena {
 	unsigned		ind;
 	unsigned		nthreads;	/* atomic */
 	struct mlock		extent_lock;
+	/*
+	 * Freed extents of sampled small blocks (see arena_sample_alloc),
+	 * and the large statistics, beside the lock: a sample touches
+	 * these four cache lines of its arena.
+	 */
+	struct extent		*samples[ARENA_SAMPLES_MAX];
+	unsigned		nsamples;
+	size_t			allocated_large;
+	uint64_t		nmalloc_large, ndalloc_large;
 	extent_hooks_t		*hooks;
 	ssize_t			dirty_decay_ms;
 	ssize_t			muzzy_decay_ms;
@@ -81,13 +90,8 @@ struct arena {
 	size_t			mapped;		/* bytes obtained from hooks */
 	/* Of those, bytes in superpage-aligned, superpage-sized mappings. */
 	size_t			mapped_superpage;
-	size_t			allocated_large;
-	uint64_t		nmalloc_large, ndalloc_large;
 	struct decay_stats	decay_dirty, decay_muzzy;
 	struct extent_list	active;		/* slabs and large, by lru link */
-	/* Freed extents of sampled small blocks, see arena_sample_alloc. */
-	struct extent		*samples[ARENA_SAMPLES_MAX];
-	unsigned		nsamples;
 	struct bin		bins[SC_NBINS];
 	struct decay		dirty_decay, muzzy_decay;
 	struct ecache		dirty, retained, muzzy;

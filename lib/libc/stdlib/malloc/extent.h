@@ -61,13 +61,31 @@ struct extent {
 						   never handed out */
 	bool			zeroed;		/* every page reads as zero */
 	bool			decommitted;	/* retained, decommitted by hooks */
-	uint64_t		bitmap[SC_BITMAP_WORDS];
+	union {
+		/* A slab's regions. */
+		uint64_t	bitmap[SC_BITMAP_WORDS];
+		/*
+		 * Any other extent, read only when it is not a slab: a
+		 * sampled allocation's record (prof.c), or
+		 * EXTENT_SAMPLE_FREED while the extent of a freed sample
+		 * waits in its arena for the next one (arena_sample_dalloc;
+		 * freeing its block again then is a double free), and then
+		 * sample_szind, the class its pointer-map entries give.  In
+		 * the first cache line, with addr: a sample's free reads
+		 * no other.
+		 */
+		struct {
+			void	*prof_tctx;
+			uint8_t	 sample_szind;
+		};
+	};
 	size_t			size;
 	bool			guarded;	/* last page is a guard (harden) */
 	struct extent_link	link;		/* cache bucket or bin list */
 	struct extent_link	lru;		/* cache age order */
-	void			*prof_tctx;	/* sampled allocation's record */
 } CACHE_ALIGNED;
+
+#define	EXTENT_SAMPLE_FREED	((void *)1)
 
 /* The small fields first: a new arena writes only the state (arena.h). */
 struct ecache {

@@ -301,6 +301,12 @@ validate(const void *ptr, struct pmap_entry entry, const char *fn)
 			    fn, ptr);
 	} else if (unlikely((uintptr_t)ptr != ext->addr))
 		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
+	else if (ext->prof_tctx != NULL) {
+		/* A sample is never cached: no key to load from its block. */
+		if (unlikely(ext->prof_tctx == EXTENT_SAMPLE_FREED))
+			msg_fatal("%s(): double free of %p", fn, ptr);
+		return (ext);
+	}
 	/* Cached, or back in its slab (tcache.h). */
 	if (unlikely(ind < TCACHE_NBINS_MAX &&
 	    (FREE_KEY_WORD(ptr) == free_key ||

@@ -32,11 +32,15 @@
  * Locking: prof_lock (RANK_PROF) protects the stack table, the thread
  * records, the sample records' free list, the recent ring, the counters
  * and the dump sequence numbers; dumps are written while holding it (into
- * a static buffer, so no large stack frame is needed).  A thread that holds
- * it marks itself busy (prof_tls.busy): an allocation made meanwhile on
- * that thread (a signal handler, a user's write callback) is not sampled,
- * and a sampled free is pushed onto a lock-free deferred list that the
- * next lock holder drains, so nothing here can deadlock on itself.
+ * a static buffer, so no large stack frame is needed).  A sampled free
+ * takes no lock: its record is pushed onto a lock-free deferred list that
+ * the next lock holder drains before anything reads a count (records in
+ * the recent ring excepted, see prof_sample_free).  A thread that holds
+ * the lock marks itself busy (prof_tls.busy): an allocation made
+ * meanwhile on that thread (a signal handler, a user's write callback) is
+ * not sampled, and its sampled frees are always deferred, so nothing here
+ * can deadlock on itself.  A sample of a stack its thread has seen takes
+ * the lock once, at its commit (struct prof_tls).
  */
 #define	_GNU_SOURCE
 #include <sys/types.h>
@@ -72,7 +76,12 @@ void	*pvalloc(size_t);
 #define	PROF_RECENT_MAX		65536	/* ceiling of the recent ring */
 #define	PROF_NAME_MAX		64
 
-/* Object and byte counts; accum* only grow (kept under prof_accum). */
+/*
+ * Object and byte counts; accum* only grow (kept under prof_accum).  A
+ * sample counts in its thread's share of its stack only (struct
+ * prof_tcnt); the sums per stack, per thread and in all are made when
+ * they are read (prof_sum).
+ */
 struct prof_cnt {
 	uint64_t	curobjs;
 	uint64_t	curbytes;
@@ -80,7 +89,10 @@ struct prof_cnt {
 	uint64_t	accumbytes;
 };
 
-/* A thread that took samples; uid is the t<uid> of the dumps. */
+/*
+ * A thread that took samples; uid is the t<uid> of the dumps, cnt the sum
+ * of its shares made by prof_sum.
+ */
 struct prof_thread {
 	struct prof_thread	*next;
 	uint64_t		 uid;
@@ -91,14 +103,15 @@ struct prof_thread {
 /* One thread's share of one stack. */
 struct prof_tcnt {
 	struct prof_tcnt	*next;
+	struct prof_stack	*stack;
 	struct prof_thread	*thread;
 	struct prof_cnt		 cnt;
 };
 
 /*
  * A distinct backtrace, in the hash chain of bucket hash & mask.  cnt is
- * the sum over threads.  frames[0] is the innermost (the caller of the
- * allocation function).
+ * the sum over threads, made by prof_sum.  frames[0] is the innermost
+ * (the caller of the allocation function).
  */
 struct prof_stack {
 	struct prof_stack	*next;
@@ -117,7 +130,6 @@ struct prof_stack {
  */
 struct prof_tctx {
 	struct prof_tctx	*next;		/* free or deferred list */
-	struct prof_stack	*stack;
 	struct prof_tcnt	*tcnt;
 	uint64_t		 epoch;
 	size_t			 usize;
@@ -136,12 +148,21 @@ struct prof_recent {
 	uint64_t		 free_time_ns;	/* 0: still live */
 };
 
-/* Per thread, beside struct tsd (whose layout is not ours). */
+/*
+ * Per thread, beside struct tsd (whose layout is not ours).  A sample of
+ * a stack the thread has seen before takes no lock until its commit: seen
+ * holds the thread's share of its last stacks, by hash (never stale:
+ * shares are never freed), and spare the record for its next sample,
+ * taken from the free list by the previous commit.
+ */
+#define	PROF_SEEN		16	/* power of 2 */
 struct prof_tls {
 	uint64_t		 rng;		/* xorshift state, never 0 */
 	uint64_t		 last_event;	/* allocated at the last event */
 	uint64_t		 interval_bytes; /* prepare -> commit */
 	struct prof_thread	*thread;
+	struct prof_tcnt	*seen[PROF_SEEN];
+	struct prof_tctx	*spare;
 	uintptr_t		 stack_lo;	/* the thread's stack, for */
 	uintptr_t		 stack_hi;	/* the fp walk: [lo, hi) */
 	uint8_t			 stack_state;	/* PROF_STACK_* */
@@ -486,7 +507,8 @@ prof_bt_fp(struct prof_bt *bt, struct prof_tls *pt)
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next, ret;
 
 	/* On a signal stack of its own the thread's bounds do not hold. */
-	if (prof_stack_bounds(pt) || fp < pt->stack_lo || fp >= pt->stack_hi)
+	if ((pt->stack_state != PROF_STACK_KNOWN && prof_stack_bounds(pt)) ||
+	    fp < pt->stack_lo || fp >= pt->stack_hi)
 		return (false);
 	bt->n = 0;
 	bt->cut = 0;
@@ -606,17 +628,31 @@ prof_buckets_grow(void)
 	return (false);
 }
 
-static struct prof_stack *
-prof_stack_get(const uintptr_t *frames, unsigned n)
+/* Whether s is the stack of frames[0, n) (hash h). */
+static inline bool
+prof_stack_is(const struct prof_stack *s, const uintptr_t *frames,
+    unsigned n, uint64_t h)
 {
-	uint64_t h = prof_hash(frames, n);
+	unsigned i;
+
+	if (s->hash != h || s->nframes != n)
+		return (false);
+	/* A loop: stacks are short, and memcmp is a call through the PLT. */
+	for (i = 0; i < n; i++)
+		if (s->frames[i] != frames[i])
+			return (false);
+	return (true);
+}
+
+static struct prof_stack *
+prof_stack_get(const uintptr_t *frames, unsigned n, uint64_t h)
+{
 	struct prof_stack *s;
 
 	if (prof_nbuckets == 0 && prof_buckets_grow())
 		return (NULL);
 	for (s = prof_buckets[h & (prof_nbuckets - 1)]; s != NULL; s = s->next)
-		if (s->hash == h && s->nframes == n &&
-		    memcmp(s->frames, frames, n * sizeof(*frames)) == 0)
+		if (prof_stack_is(s, frames, n, h))
 			return (s);
 	if (prof_nstacks >= prof_nbuckets * 2)
 		(void)prof_buckets_grow();
@@ -658,9 +694,11 @@ prof_tcnt_get(struct prof_stack *s, struct prof_thread *t)
 	for (c = s->threads; c != NULL; c = c->next)
 		if (c->thread == t)
 			return (c);
-	c = base_alloc(sizeof(*c), 16);
+	/* A line of its own, as records: a sample then misses once for it. */
+	c = base_alloc(sizeof(*c), CACHELINE);
 	if (c == NULL)
 		return (NULL);
+	c->stack = s;
 	c->thread = t;
 	c->next = s->threads;
 	s->threads = c;
@@ -722,10 +760,7 @@ static void
 prof_tctx_release(struct prof_tctx *tctx)
 {
 	if (tctx->epoch == prof_epoch) {
-		prof_cnt_sub(&tctx->stack->cnt, tctx->usize);
 		prof_cnt_sub(&tctx->tcnt->cnt, tctx->usize);
-		prof_cnt_sub(&tctx->tcnt->thread->cnt, tctx->usize);
-		prof_cnt_sub(&prof_total, tctx->usize);
 	}
 	prof_recent_free(tctx);
 	tctx->next = prof_tctx_free;
@@ -836,6 +871,38 @@ prof_out_maps(void)
 	close(fd);
 }
 
+static void
+prof_cnt_sum(struct prof_cnt *sum, const struct prof_cnt *c)
+{
+	sum->curobjs += c->curobjs;
+	sum->curbytes += c->curbytes;
+	sum->accumobjs += c->accumobjs;
+	sum->accumbytes += c->accumbytes;
+}
+
+/* The sums per stack, per thread and in all, of the shares; lock held. */
+static void
+prof_sum(void)
+{
+	struct prof_thread *t;
+	struct prof_stack *s;
+	struct prof_tcnt *c;
+	size_t i;
+
+	memset(&prof_total, 0, sizeof(prof_total));
+	for (t = prof_threads; t != NULL; t = t->next)
+		memset(&t->cnt, 0, sizeof(t->cnt));
+	for (i = 0; i < prof_nbuckets; i++)
+		for (s = prof_buckets[i]; s != NULL; s = s->next) {
+			memset(&s->cnt, 0, sizeof(s->cnt));
+			for (c = s->threads; c != NULL; c = c->next) {
+				prof_cnt_sum(&s->cnt, &c->cnt);
+				prof_cnt_sum(&c->thread->cnt, &c->cnt);
+			}
+			prof_cnt_sum(&prof_total, &s->cnt);
+		}
+}
+
 /* Writes the heap_v2 profile to path; prof_lock held.  0 or an errno. */
 static int
 prof_dump_locked(const char *path)
@@ -853,6 +920,7 @@ prof_dump_locked(const char *path)
 		return (errno);
 	prof_out.failed = false;
 	prof_out.len = 0;
+	prof_sum();
 	prof_out_printf("heap_v2/%llu\n",
 	    (unsigned long long)((uint64_t)1 << prof_lg_sample));
 	prof_out_line("*", 0, &prof_total, NULL);
@@ -934,16 +1002,54 @@ prof_mapped(void)
 
 /* Sampling ---------------------------------------------------------------- */
 
+/* A record for the thread's next sample, if it has none; prof_lock held. */
+static void
+prof_spare_fill(struct prof_tls *pt)
+{
+	struct prof_tctx *tctx;
+
+	if (pt->spare != NULL)
+		return;
+	if ((tctx = prof_tctx_free) != NULL)
+		prof_tctx_free = tctx->next;
+	else
+		tctx = base_alloc(sizeof(*tctx), CACHELINE);
+	pt->spare = tctx;
+}
+
+/*
+ * The thread's share of the stack frames[0, n) (hash h), found or made
+ * under prof_lock, and remembered in pt->seen; the spare record made
+ * ready.  NULL when out of memory.
+ */
+static NOINLINE struct prof_tcnt *
+prof_tcnt_find(struct prof_tls *pt, const char *name,
+    const uintptr_t *frames, unsigned n, uint64_t h)
+{
+	struct prof_thread *t;
+	struct prof_stack *s;
+	struct prof_tcnt *c = NULL;
+
+	prof_enter();
+	if ((t = prof_thread_get(pt, name)) != NULL &&
+	    (s = prof_stack_get(frames, n, h)) != NULL &&
+	    (c = prof_tcnt_get(s, t)) != NULL)
+		pt->seen[h & (PROF_SEEN - 1)] = c;
+	prof_spare_fill(pt);
+	prof_leave();
+	return (c);
+}
+
 struct prof_tctx *
 prof_sample_prepare(struct tsd *tsd, size_t usize)
 {
 	struct prof_tls *pt = &prof_tls;
-	uint64_t now = tsd->allocated + usize;
-	struct prof_thread *t;
-	struct prof_stack *s;
+	uint64_t now = tsd->allocated + usize, h;
+	const uintptr_t *frames;
 	struct prof_tctx *tctx;
 	struct prof_tcnt *c;
 	struct prof_bt bt;
+	unsigned n;
 
 	tsd->prof_sample_at = now + prof_sample_distance(pt);
 	tsd_update_event(tsd);
@@ -953,23 +1059,24 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	pt->last_event = now;
 	pt->busy = true;
 	prof_backtrace(&bt, pt);
-	prof_enter();
-	tctx = NULL;
-	if ((t = prof_thread_get(pt, tsd->prof_name)) == NULL ||
-	    (s = prof_stack_get(bt.ip + bt.cut, bt.n - bt.cut >
-	    PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut)) == NULL ||
-	    (c = prof_tcnt_get(s, t)) == NULL)
-		goto out;
-	if ((tctx = prof_tctx_free) != NULL)
-		prof_tctx_free = tctx->next;
-	else if ((tctx = base_alloc(sizeof(*tctx), 16)) == NULL)
-		goto out;
-	tctx->stack = s;
+	frames = bt.ip + bt.cut;
+	n = bt.n - bt.cut > PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut;
+	h = prof_hash(frames, n);
+	c = pt->seen[h & (PROF_SEEN - 1)];
+	if (c == NULL || !prof_stack_is(c->stack, frames, n, h) ||
+	    pt->spare == NULL) {
+		c = prof_tcnt_find(pt, tsd->prof_name, frames, n, h);
+		if (c == NULL || pt->spare == NULL) {
+			pt->busy = false;
+			return (NULL);
+		}
+	}
+	pt->busy = false;
+	tctx = pt->spare;
+	pt->spare = NULL;
 	tctx->tcnt = c;
 	tctx->next = NULL;
 	tctx->recent_id = 0;
-out:
-	prof_leave();
 	return (tctx);
 }
 
@@ -996,7 +1103,7 @@ prof_recent_add(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	r->id = ++prof_recent_id;
 	r->ptr = ptr;
 	r->usize = usize;
-	r->stack = tctx->stack;
+	r->stack = tctx->tcnt->stack;
 	r->alloc_thread_uid = tctx->tcnt->thread->uid;
 	r->alloc_time_ns = prof_now_ns();
 	r->free_thread_uid = 0;
@@ -1013,10 +1120,7 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	prof_enter();
 	tctx->usize = usize;
 	tctx->epoch = prof_epoch;
-	prof_cnt_add(&tctx->stack->cnt, usize);
 	prof_cnt_add(&tctx->tcnt->cnt, usize);
-	prof_cnt_add(&tctx->tcnt->thread->cnt, usize);
-	prof_cnt_add(&prof_total, usize);
 	prof_recent_add(tctx, ptr, usize);
 	if (opt.lg_prof_interval >= 0) {
 		prof_interval_acc += pt->interval_bytes;
@@ -1030,9 +1134,17 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 		prof_gdump_max = mapped;
 		prof_dump_auto('u', &prof_dump_useq);
 	}
+	prof_spare_fill(pt);
 	prof_leave();
 }
 
+/*
+ * The record goes onto the deferred list, without a lock: the next holder
+ * of prof_lock (a commit, a dump, exit's leak report) subtracts it before
+ * it reads a count.  Only a record still in the recent ring is released
+ * here and now, so that the ring tells this free's time and thread; and
+ * then not if this thread's own critical section was interrupted.
+ */
 void
 prof_sample_free(struct prof_tctx *tctx, const void *ptr, size_t usize)
 {
@@ -1040,8 +1152,7 @@ prof_sample_free(struct prof_tctx *tctx, const void *ptr, size_t usize)
 
 	(void)ptr;
 	(void)usize;
-	if (prof_tls.busy) {
-		/* Our own critical section was interrupted: defer. */
+	if (tctx->recent_id == 0 || prof_tls.busy) {
 		head = __atomic_load_n(&prof_deferred, __ATOMIC_RELAXED);
 		do
 			tctx->next = head;
@@ -1066,6 +1177,7 @@ prof_atexit(void)
 	prof_enter();
 	if (opt.prof_final)
 		prof_dump_auto('f', NULL);
+	prof_sum();
 	if (opt.prof_leak && prof_total.curobjs != 0) {
 		/* Unbiased as jeprof does: 1 / P(sampled) per stack. */
 		period = (double)((uint64_t)1 << prof_lg_sample);
@@ -1144,6 +1256,20 @@ prof_tsd_init(struct tsd *tsd)
 	pt->last_event = tsd->allocated;
 	tsd->prof_sample_at = tsd->prof_active ? tsd->allocated +
 	    prof_sample_distance(pt) : UINT64_MAX;
+}
+
+void
+prof_thread_exit(void)
+{
+	struct prof_tls *pt = &prof_tls;
+
+	if (pt->spare == NULL)
+		return;
+	prof_enter();
+	pt->spare->next = prof_tctx_free;
+	prof_tctx_free = pt->spare;
+	pt->spare = NULL;
+	prof_leave();
 }
 
 void
@@ -1256,7 +1382,6 @@ prof_ctl_prefix(const char *prefix)
 int
 prof_ctl_reset(const size_t *lg_sample)
 {
-	struct prof_thread *t;
 	struct prof_stack *s;
 	struct prof_tcnt *c;
 	size_t i;
@@ -1267,15 +1392,10 @@ prof_ctl_reset(const size_t *lg_sample)
 		return (EINVAL);
 	prof_enter();
 	prof_epoch++;
-	memset(&prof_total, 0, sizeof(prof_total));
-	for (t = prof_threads; t != NULL; t = t->next)
-		memset(&t->cnt, 0, sizeof(t->cnt));
 	for (i = 0; i < prof_nbuckets; i++)
-		for (s = prof_buckets[i]; s != NULL; s = s->next) {
-			memset(&s->cnt, 0, sizeof(s->cnt));
+		for (s = prof_buckets[i]; s != NULL; s = s->next)
 			for (c = s->threads; c != NULL; c = c->next)
 				memset(&c->cnt, 0, sizeof(c->cnt));
-		}
 	if (lg_sample != NULL)
 		prof_lg_sample = *lg_sample;
 	prof_leave();

@@ -28,6 +28,8 @@ void	prof_boot(void);
 void	prof_boot_late(void);
 /* A thread's profiling state at boot: prof_active, prof_sample_at. */
 void	prof_tsd_init(struct tsd *tsd);
+/* At thread exit: gives back the record kept for the next sample. */
+void	prof_thread_exit(void);
 /*
  * Called when an allocation of usize takes tsd->allocated to or past
  * tsd->prof_sample_at.  Always moves tsd->prof_sample_at past the new

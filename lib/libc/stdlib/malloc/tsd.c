@@ -25,6 +25,7 @@ tsd_destructor(void *arg)
 	(void)arg;
 	if (tsd->state == TSD_NOMINAL) {
 		malloc_thread_cleanup(tsd);
+		prof_thread_exit();
 		tcache_destroy(&tsd->tcache);
 		if (tsd->arena != NULL)
 			__atomic_fetch_sub(&tsd->arena->nthreads, 1,

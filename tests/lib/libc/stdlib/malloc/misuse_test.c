@@ -202,13 +202,12 @@ ATF_TC_BODY(double_free_after_cache_flush_aborts, tc)
 static void
 double_free_found_when_slab_goes(void *arg)
 {
-	enum { NREGS = 8 };	/* 8 KiB blocks: 8 to a 64 KiB slab */
-	void *b[2 * NREGS], *again, *held;
+	enum { NBLOCKS = 32 };	/* 8 KiB blocks: 8 to a 64 KiB slab */
+	void *b[NBLOCKS], *again, *held;
 	int i;
 
 	(void)arg;
-	/* The second slab's blocks stay: the first is not the current one. */
-	for (i = 0; i < 2 * NREGS; i++)
+	for (i = 0; i < NBLOCKS; i++)
 		b[i] = malloc(8 * KiB);
 	child_report_ptr("addr", b[0]);
 	again = ptr_launder(b[0]);
@@ -217,11 +216,13 @@ double_free_found_when_slab_goes(void *arg)
 	free(again);
 	held = malloc(8 * KiB);		/* the cached entry: b[0] */
 	ATF_REQUIRE(held == b[0]);
-	for (i = 1; i < NREGS; i++)
+	/* The last block keeps the current slab; every other slab empties. */
+	for (i = 1; i < NBLOCKS - 1; i++)
 		free(b[i]);
 	ATF_REQUIRE(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
 	ATF_REQUIRE(mallctl("arena.4096.purge", NULL, NULL, NULL, 0) == 0);
 	KEEP(held);
+	KEEP(b[NBLOCKS - 1]);
 	SURVIVED();
 }
 

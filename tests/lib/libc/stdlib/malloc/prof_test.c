@@ -299,6 +299,14 @@ child(const char *mode)
 		__asm__ volatile("" : "+r"(again));
 		free(a);
 		free(again);
+	} else if (strcmp(mode, "sample_realloc_after_free") == 0) {
+		/* Same class: realloc's own fast path would answer it. */
+		void *a = malloc(100), *again = a;
+
+		__asm__ volatile("" : "+r"(again));
+		free(a);
+		again = realloc(again, 110);
+		__asm__ volatile("" : "+r"(again));
 	} else if (strcmp(mode, "reset") == 0) {
 		size_t lg = 14, got = 0;
 
@@ -753,6 +761,21 @@ ATF_TC_BODY(double_free_of_sampled_block_aborts, tc)
 	    out);
 }
 
+/* The same for realloc, whose fast path reads the extent's record. */
+ATF_TC_WITHOUT_HEAD(realloc_of_freed_sampled_block_aborts);
+ATF_TC_BODY(realloc_of_freed_sampled_block_aborts, tc)
+{
+	const char *out;
+	int st;
+
+	out = run_child_status("sample_realloc_after_free",
+	    "prof:true,lg_prof_sample:0", &st);
+	ATF_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%#x: %s", st,
+	    out);
+	ATF_CHECK_MSG(strstr(out, "realloc(): double free of 0x") != NULL,
+	    "%s", out);
+}
+
 ATF_TC_WITHOUT_HEAD(reset_forgets_counts_and_sets_rate);
 ATF_TC_BODY(reset_forgets_counts_and_sets_rate, tc)
 {
@@ -792,6 +815,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, recent_ring_keeps_the_last_samples);
 	ATF_TP_ADD_TC(tp, sampled_small_blocks_recycle_their_extents);
 	ATF_TP_ADD_TC(tp, double_free_of_sampled_block_aborts);
+	ATF_TP_ADD_TC(tp, realloc_of_freed_sampled_block_aborts);
 	ATF_TP_ADD_TC(tp, reset_forgets_counts_and_sets_rate);
 	ATF_TP_ADD_TC(tp, dump_without_prof_fails);
 	return (atf_no_error());
