@@ -481,11 +481,13 @@ malloc_fast(size_t size)
 	ind = sz_lookup_index(size);
 	top = tsd->tcache.top[ind];
 	allocated = tsd->allocated + sz_index2size(ind);
-	if (unlikely(top == tsd->tcache.low[ind] ||
-	    allocated >= tsd->alloc_event_at))
+	if (unlikely(allocated >= tsd->alloc_event_at))
 		return (NULL);
 	p = top[-1];
-	/* Freed twice: imalloc() stops the process (tcache.h). */
+	/*
+	 * The bin is empty (p is the empty block below it) or p was freed
+	 * twice: imalloc() refills or stops the process (tcache.h).
+	 */
 	if (unlikely(!tcache_block_ok(p)))
 		return (NULL);
 	tsd->tcache.top[ind] = top - 1;
@@ -668,7 +670,7 @@ free_fast(void *ptr, size_t size, bool sized)
 	FREE_KEY_WORD(ptr) = free_key;
 	*top = ptr;
 	tsd->tcache.top[ind] = top + 1;
-	tsd->deallocated += sz_index2size(ind);
+	tsd->deallocated += sz_tab.index2size[ind];
 	return (true);
 }
 

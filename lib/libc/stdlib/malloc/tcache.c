@@ -22,6 +22,10 @@ uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
 uint16_t	tcache_nfill[TCACHE_NBINS_MAX];
 size_t		tcache_stack_nslots;
 
+/* Its key word (1) is neither a key (bit 63 set) nor 0. */
+const uintptr_t	tcache_empty_block[2] = { 0, 1 };
+void *const	tcache_empty_slot[1] = { (void *)tcache_empty_block };
+
 static struct mlock	pool_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
 			    RANK_TCACHES };
 static void		**stack_pool;
@@ -72,13 +76,15 @@ tcache_boot(void)
 	}
 }
 
-/* Every bin disabled: low == top == high (NULL). */
+/* Every bin disabled: low == top == high == TCACHE_EMPTY. */
 static void
 tcache_bins_clear(struct tcache *tcache)
 {
-	memset(tcache->top, 0, sizeof(tcache->top));
-	memset(tcache->low, 0, sizeof(tcache->low));
-	memset(tcache->high, 0, sizeof(tcache->high));
+	unsigned ind;
+
+	for (ind = 0; ind < TCACHE_NBINS_MAX; ind++)
+		tcache->top[ind] = tcache->low[ind] = tcache->high[ind] =
+		    TCACHE_EMPTY;
 	memset(tcache->nrequests, 0, sizeof(tcache->nrequests));
 }
 
@@ -91,6 +97,7 @@ tcache_bins_set(struct tcache *tcache)
 
 	tcache_bins_clear(tcache);
 	for (ind = 0; ind < tcache_nbins; ind++) {
+		*slot++ = (void *)tcache_empty_block;
 		tcache->low[ind] = tcache->top[ind] = slot;
 		tcache->high[ind] = slow_free ? slot :
 		    slot + tcache_ncached_max[ind];
@@ -115,15 +122,11 @@ tcache_init(struct tcache *tcache, struct arena *arena)
 		stack_pool = stack[0];
 	mlock_unlock(&pool_lock);
 	if (stack == NULL) {
-		/*
-		 * One slot more, in front: free's fast path reads top[-1] of a
-		 * bin with room, which for an empty first bin is stack[-1].
-		 */
-		stack = base_alloc((tcache_stack_nslots + 1) * sizeof(void *),
-		    CACHELINE);
+		/* A bin's slots and the one below it (tcache_bins_set). */
+		stack = base_alloc((tcache_stack_nslots + tcache_nbins) *
+		    sizeof(void *), CACHELINE);
 		if (stack == NULL)
 			return (true);
-		stack++;
 	}
 	tcache->stack = stack;
 	tcache_bins_set(tcache);

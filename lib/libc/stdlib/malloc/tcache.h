@@ -3,12 +3,16 @@
  * cache_bin.  A pop is a load and a decrement, a push a store and an
  * increment; batches move between a stack and the arena under one lock.
  *
- * Bin ind's items are [low[ind], top[ind]).  The fast paths compare top
- * with low (malloc: empty?) and with high (free: full?).  high is where the
- * fast path stops pushing; it is below the real capacity (cap) when a mode
- * needs every free on the slow path (junk on free, quarantine), and equal
- * to low when the bin is disabled (low == top == high: both paths slow).
- * The all-zero bin of a fresh thread is therefore disabled too.
+ * Bin ind's items are [low[ind], top[ind]).  free's fast path compares
+ * top with high (full?); high is where the fast path stops pushing, below
+ * the real capacity when a mode needs every free on the slow path (junk
+ * on free, quarantine).  malloc's fast path makes no empty test: the slot
+ * below every bin's low holds tcache_empty_block, whose key word is never
+ * free_key (not even 0, free_key before initialisation), so popping it
+ * fails the double-free check that malloc makes anyway, and the slow path
+ * then sees top == low.  A disabled bin is low == top == high ==
+ * TCACHE_EMPTY, one slot past a static one holding the empty block: both
+ * paths slow.  A fresh thread's bins start so (tsd.c initialises the TLS).
  *
  * The fields are parallel arrays rather than an array of bin structs: in
  * the thread's own cache (at offset 0 of initial-exec TLS, see tsd.h)
@@ -106,6 +110,11 @@ tcache_block_from_slab(void *tagged, const char *fn)
 		double_free_found((void *)p, fn);
 	return ((void *)p);
 }
+
+/* The slot below every bin (see the top of this file). */
+extern HIDDEN const uintptr_t	tcache_empty_block[2];
+extern HIDDEN void *const	tcache_empty_slot[1];
+#define	TCACHE_EMPTY	((void **)&tcache_empty_slot[1])
 
 /* Classes the caches hold, and each bin's capacity; set at boot. */
 extern HIDDEN unsigned	tcache_nbins;

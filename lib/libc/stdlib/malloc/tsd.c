@@ -12,7 +12,14 @@
 #include "prof.h"
 #include "tsd.h"
 
-TLS_IE struct tsd	tsd_tls;
+/* Every bin disabled (tcache.h), so that the first call takes a slow path. */
+TLS_IE struct tsd	tsd_tls = {
+	.tcache = {
+		.top = { [0 ... TCACHE_NBINS_MAX - 1] = TCACHE_EMPTY },
+		.low = { [0 ... TCACHE_NBINS_MAX - 1] = TCACHE_EMPTY },
+		.high = { [0 ... TCACHE_NBINS_MAX - 1] = TCACHE_EMPTY },
+	},
+};
 
 static pthread_key_t	tsd_key;
 static unsigned		next_arena;	/* atomic round-robin counter */

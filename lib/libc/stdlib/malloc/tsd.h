@@ -1,7 +1,7 @@
 /*
  * Per-thread state, in initial-exec TLS so that the fast paths reach it
  * with one %fs-relative access.  Lifecycle:
- *	UNINIT	 all zero: every tcache bin disabled, so the first call of
+ *	UNINIT	 the TLS image: every tcache bin disabled, so the first call of
  *		 any kind lands on a slow path, which boots the thread
  *	BOOTING	 being set up; calls made meanwhile (by libc underneath us)
  *		 use the arena directly
