@@ -361,7 +361,7 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 		FREE_KEY_WORD(p) = 0;
 	}
 	if (tsd->state == TSD_NOMINAL)
-		tsd->allocated += usize;
+		tsd_count_alloc(tsd, usize);
 	return (p);
 }
 
@@ -414,6 +414,8 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	void *p;
 	bool zeroed = false;
 
+	/* The fast path may have left the count wrapped (struct tsd). */
+	tsd_event_sync(tsd);
 	if (unlikely(malloc_init()))
 		return (oom(fn, size));
 	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
@@ -471,8 +473,8 @@ ALWAYS_INLINE void *
 malloc_fast(size_t size)
 {
 	struct tsd *tsd = &tsd_tls;
-	uint64_t allocated;
-	unsigned ind;
+	uint64_t usize;
+	size_t ind;
 	void **top;
 	void *p;
 
@@ -480,9 +482,7 @@ malloc_fast(size_t size)
 		return (NULL);
 	ind = sz_lookup_index(size);
 	top = tsd->tcache.top[ind];
-	allocated = tsd->allocated + sz_index2size(ind);
-	if (unlikely(allocated >= tsd->alloc_event_at))
-		return (NULL);
+	usize = sz_tab.index2size[ind];
 	p = top[-1];
 	/*
 	 * The bin is empty (p is the empty block below it) or p was freed
@@ -490,9 +490,12 @@ malloc_fast(size_t size)
 	 */
 	if (unlikely(!tcache_block_ok(p)))
 		return (NULL);
+	/* Last, as it writes: an event is due (imalloc() syncs the count). */
+	if (unlikely((tsd->event_left -= (int64_t)usize) < 0))
+		return (NULL);
 	tsd->tcache.top[ind] = top - 1;
 	tsd->tcache.nrequests[ind]++;
-	tsd->allocated = allocated;
+	tsd->allocated += usize;
 	FREE_KEY_WORD(p) = 0;
 	return (p);
 }
@@ -830,7 +833,7 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	    (ext->slab || ext->prof_tctx == NULL) &&
 	    iralloc_inplace(ext, old_ind, usize, zero) != 0) {
 		if (tsd->state == TSD_NOMINAL) {
-			tsd->allocated += usize;
+			tsd_count_alloc(tsd, usize);
 			tsd->deallocated += old_usize;
 		}
 		if (zero && usize > old_usize && old_ind < SC_NBINS)
@@ -843,7 +846,7 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	    (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind) &&
 	    (q = arena_large_remap(ext, sz_size2index(usize))) != NULL) {
 		if (tsd->state == TSD_NOMINAL) {
-			tsd->allocated += usize;
+			tsd_count_alloc(tsd, usize);
 			tsd->deallocated += old_usize;
 		}
 		return (q);
@@ -994,7 +997,7 @@ xallocx(void *ptr, size_t size, size_t extra, int flags)
 	if (got == 0)
 		return (old_usize);
 	if (tsd->state == TSD_NOMINAL) {
-		tsd->allocated += got;
+		tsd_count_alloc(tsd, got);
 		tsd->deallocated += old_usize;
 	}
 	return (got);

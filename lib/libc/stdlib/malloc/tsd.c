@@ -67,6 +67,7 @@ tsd_update_event(struct tsd *tsd)
 		tsd->alloc_event_at = tsd->prof_sample_at;
 	else
 		tsd->alloc_event_at = tsd->tick_at;
+	tsd_event_sync(tsd);
 }
 
 void

@@ -20,8 +20,16 @@ enum tsd_state { TSD_UNINIT = 0, TSD_BOOTING, TSD_NOMINAL, TSD_EXITED };
 struct tsd {
 	struct tcache	tcache;		/* first: bins at a fixed TLS offset */
 	uint64_t	allocated;	/* bytes, thread.allocated */
-	/* malloc's fast path diverts when allocated reaches this. */
+	/* malloc's fast path diverts when allocated would reach this. */
 	uint64_t	alloc_event_at;
+	/*
+	 * What the fast path reads instead: how many bytes it may still
+	 * allocate, alloc_event_at - allocated - 1 (0 when none).  It counts
+	 * down with one subtraction whose sign is the divert test; that test
+	 * comes last, and the subtraction that fails leaves it negative, for
+	 * the slow path to set again (tsd_event_sync).
+	 */
+	int64_t		event_left;
 	uint64_t	deallocated;	/* bytes, thread.deallocated */
 	struct arena	*arena;		/* arena bound to this thread */
 	uint64_t	tick_at;	/* allocated value of the next slow_tick */
@@ -53,6 +61,24 @@ void	tsd_set_tcache_enabled(struct tsd *tsd, bool enabled);
 
 /* Recomputes alloc_event_at after a mode, sampling or tick change. */
 void	tsd_update_event(struct tsd *tsd);
+
+/* Sets event_left from allocated and alloc_event_at (see struct tsd). */
+ALWAYS_INLINE void
+tsd_event_sync(struct tsd *tsd)
+{
+	uint64_t left = tsd->alloc_event_at > tsd->allocated ?
+	    tsd->alloc_event_at - tsd->allocated - 1 : 0;
+
+	tsd->event_left = left > INT64_MAX ? INT64_MAX : (int64_t)left;
+}
+
+/* Bytes allocated off malloc's fast path. */
+ALWAYS_INLINE void
+tsd_count_alloc(struct tsd *tsd, uint64_t bytes)
+{
+	tsd->allocated += bytes;
+	tsd_event_sync(tsd);
+}
 void	tsd_postfork_child(void);
 
 #endif /* !MALLOC_TSD_H */
