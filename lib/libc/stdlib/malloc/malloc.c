@@ -655,7 +655,6 @@ free_fast(void *ptr, size_t size, bool sized)
 {
 	struct tsd *tsd = &tsd_tls;
 	uintptr_t bits, fi;
-	size_t ind;
 	void **top;
 
 	bits = pmap_lookup_bits(ptr);
@@ -663,17 +662,17 @@ free_fast(void *ptr, size_t size, bool sized)
 	/* Not a slab's region start (fi 0: not a slab): slow path, which says. */
 	if (unlikely(!sz_region_start(fi, (uintptr_t)ptr, bits)))
 		return (false);
-	ind = fi - 1;
-	if (sized && (size > SC_LOOKUP_MAX || sz_lookup_index(size) != ind))
+	/* The class is fi - 1: written out in each index, it is a displacement. */
+	if (sized && (size > SC_LOOKUP_MAX || sz_lookup_index(size) + 1 != fi))
 		return (false);
-	top = tsd->tcache.top[ind];
+	top = tsd->tcache.top[fi - 1];
 	/* No load of the block (tcache.h); top[-1] is readable once top < high. */
-	if (unlikely(top >= tsd->tcache.high[ind] || top[-1] == ptr))
+	if (unlikely(top >= tsd->tcache.high[fi - 1] || top[-1] == ptr))
 		return (false);
 	FREE_KEY_WORD(ptr) = free_key;
 	*top = ptr;
-	tsd->tcache.top[ind] = top + 1;
-	tsd->deallocated += sz_tab.index2size[ind];
+	tsd->tcache.top[fi - 1] = top + 1;
+	tsd->deallocated += sz_tab.index2size[fi - 1];
 	return (true);
 }
 
