@@ -40,8 +40,10 @@ harden_check_junk(const void *ptr, size_t usize)
 	uint64_t w;
 
 	/* Word by word (blocks are 16-byte aligned), then find the byte. */
-	/* The first two words are the mark and key words (tcache.h). */
-	for (i = 2 * sizeof(uintptr_t); i + sizeof(w) <= n; i += sizeof(w)) {
+	/* The second word is the key word (tcache.h); the others are junk. */
+	for (i = 0; i + sizeof(w) <= n; i += sizeof(w)) {
+		if (i == sizeof(uintptr_t))
+			continue;
 		memcpy(&w, p + i, sizeof(w));
 		if (unlikely(w != junk))
 			break;

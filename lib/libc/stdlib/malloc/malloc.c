@@ -3,57 +3,61 @@
  * <malloc_np.h> *allocx() family; initialisation and fork handling.
  *
  * Fast paths (malloc, calloc, free of a cached small class) touch the
- * thread state, the size-class tables, one pointer-map leaf and the
- * object's first two words, take no lock and do no atomic operation.
- * Every rare condition folds into one compare:
- *	malloc: bin empty (also: cache disabled, thread not booted),
- *		allocated >= alloc_event_at (sampling, junk, zero), or the
- *		popped block's words not those of a cached block
- *	free:	entry not a slab, pointer not a region start, bin full
- *		(also: free-side modes) or the block on top of its bin
+ * thread state, the size-class tables, one pointer-map word and the
+ * object's second word, take no lock and do no atomic operation.  Every
+ * rare condition folds into a compare the path makes anyway:
+ *	malloc: the popped block's word is not the free key (bin empty: the
+ *		empty block below every bin; cache disabled or thread not
+ *		booted: bins point at it; freed twice), or the byte count
+ *		to the next event goes negative (sampling, ticks, junk, zero)
+ *	free:	not a region start of a slab (the pointer-map word's fast
+ *		index is 0 for anything else: one multiply refuses both),
+ *		bin full (also: free-side modes) or the block on top of it
  * and then a named _slow function handles it out of line.
  *
  * Double frees (tcache.h has the invariants): a cached block carries
- * free_key in its second word, a block back in its slab slab_mark in its
- * first.  free() only stores the key; whichever of a twice-freed block's
- * entries is met second, by malloc, a flush, a thread's exit or exit(),
- * finds the words wrong and stops the process before the block can have
- * two owners.  free(p); free(p) is caught by free's fast path itself, and
- * every free that takes the slow path (large blocks, full bins) loads the
- * key and catches it at once.  The words are secret: a program that
- * learns them can make a free or malloc abort (never corrupt the heap).
+ * free_key in its second word, a free region of a slab slab_mark in the
+ * same word.  free() only stores the key; whichever of a twice-freed
+ * block's entries is met second, by malloc, a flush, a refill, a slab's
+ * release, a thread's exit or exit(), finds the word wrong and stops the
+ * process before the block can have two owners.  free(p); free(p) is
+ * caught by free's fast path itself, and every free that takes the slow
+ * path (large blocks, full bins) loads the word and catches it at once.
+ * The words are secret: a program that learns them can make a free or
+ * malloc abort (never corrupt the heap).
  *
  * Where this departs from the shared DESIGN.md, and why:
- * - The fast paths touch the object's first two words (DESIGN: never).
+ * - The fast paths touch the object's second word (DESIGN: never).
  *   It is the only cheap way to keep every double-freed block from being
- *   handed out twice, which the hardening requirements demand; the words
- *   are in a line the program just used (free) or is about to use
+ *   handed out twice, which the hardening requirements demand; the word
+ *   is in a line the program just used (free) or is about to use
  *   (malloc).
- * - free() stores the key but never loads from the block.  Until this
- *   design it loaded the key (glibc's tcache check: free(a); free(b);
- *   free(a) caught at the third call), and the load of a cold block was
- *   on the critical path: window -t 8 (8 threads, 160 MiB of blocks
- *   freed long after they were written) took 1.5 times longer than with
- *   tcmalloc, window -t 1 1.14.  Now within 10% of it on both, for 6
- *   more instructions per pair (malloc checks two words): loops of hot
- *   blocks are about 5% slower.  A store-only free with a single key
- *   word was tried first: it cannot see a block freed again after it
- *   went back to its slab (the second free keys it afresh), hence the
- *   slab's mark in the other word.
- * - The budget of 40 instructions per malloc+free pair is not met: 73
- *   back to back, 79 through a window of 1000 live blocks, by callgrind
+ * - free() stores the key but never loads from the block.  Until
+ *   2026-11 it loaded the key (glibc's tcache check: free(a);
+ *   free(b); free(a) caught at the third call), and the load of a cold
+ *   block was on the critical path: window -t 8 (8 threads, 160 MiB of
+ *   blocks freed long after they were written) took 1.5 times longer
+ *   than with tcmalloc, window -t 1 1.14.  A block back in its slab
+ *   carries the slab's mark in the same word, checked where regions
+ *   leave a slab (refill) or the slab goes (release), where blocks are
+ *   written anyway; an earlier version kept the mark in the first word
+ *   and made malloc check both (3 instructions more a pair).
+ * - The budget of 40 instructions per malloc+free pair is not met: 62
+ *   back to back, 68 through a window of 1000 live blocks, by callgrind
  *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
- *   to 144).  Of the 73, about 11 are the loop and the two calls; malloc
- *   takes 27 and free 35.  What the others do not do costs about 24: the
+ *   to 144).  Of the 62, 10 are the loop and the two calls through the
+ *   PLT; malloc takes 20 and free 32.  What the others do not do: the
  *   region check of free (a pointer into a block or not ours must be
- *   refused before it enters a cache: 8), the double-free words (3 in
- *   free, 7 in malloc), the thread's byte counters that statistics and
- *   profiling share (5).  The rest is already one access per datum: the
- *   thread cache's fields are parallel arrays indexed off %fs
- *   (tcache.h), the class tables share one base address (sizeclass.h),
- *   and pointer-map entries carry the slab base so that free loads no
- *   descriptor (pmap.h).  A flat pointer map would save 5 more but needs
- *   256 GiB of address space, which valgrind and RLIMIT_AS refuse.
+ *   refused before it enters a cache: 7, the multiply and its tables),
+ *   the double-free checks (4 in free, with the top-of-bin compare; 4
+ *   in malloc), the event count and
+ *   live byte counters that thread.allocatedp, statistics and profiling
+ *   share (5).  The rest is one access per datum: the thread cache's
+ *   fields are parallel arrays indexed off %fs (tcache.h), the class
+ *   tables share one base address (sizeclass.h), pointer-map words carry
+ *   the slab base and a fast index (pmap.h), malloc makes no empty test
+ *   (tcache.h).  A flat pointer map would save 4 more but needs 256 GiB
+ *   of address space, which valgrind and RLIMIT_AS refuse.
  * - Background threads stay off by default, as in jemalloc (see malloc(3)
  *   TUNING); purging is driven by allocation activity instead.
  */

@@ -1,7 +1,9 @@
 /*
  * Options read from MALLOC_CONF at start-up: junk:true (new memory filled
  * with 0xa5), zero:true (new memory zeroed), xmalloc:true (out of memory
- * aborts with a message), and the warning for an unknown option.
+ * aborts with a message), harden:true (quarantine, write-after-free
+ * check, guard pages, random slab order), and the warning for an unknown
+ * option.
  *
  * The allocator reads MALLOC_CONF once, before main, so each case runs
  * this program again with MALLOC_CONF and MALLOC_TEST_HELPER set: a
@@ -13,6 +15,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -161,6 +164,82 @@ helper_allocate(void)
 	return (0);
 }
 
+
+/*
+ * harden:true: a byte written into a freed block (here its first, which
+ * no bookkeeping word covers) is found when the block leaves the
+ * quarantine and is handed out again.
+ */
+static int
+helper_write_after_free(void)
+{
+	volatile unsigned char *p;
+	void *q;
+	int i;
+
+	p = malloc(64);
+	child_report_ptr("addr", (void *)p);
+	free((void *)p);
+	p[0] = 1;
+	/* 1,024 quarantine slots: p leaves them, then comes back. */
+	for (i = 0; i < 4096; i++) {
+		q = malloc(64);
+		free(q);
+	}
+	child_report("survived\n");
+	return (1);
+}
+
+/* A freed block is not the next one handed out (1 without harden). */
+static int
+helper_reuse_delayed(void)
+{
+	void *p = malloc(48), *q;
+	char msg[128];
+
+	free(p);
+	q = malloc(48);
+	snprintf(msg, sizeof(msg), "freed %p, next %p\n", p, q);
+	child_report(msg);
+	return (q == p);
+}
+
+/*
+ * Whether regions come out of slabs in address order (1: most blocks are
+ * a neighbour of the one before, up or down, as a cache refill hands them
+ * out) or not (0).
+ */
+static int
+helper_slab_order(void)
+{
+	enum { N = 64 };
+	uintptr_t a[N];
+	char msg[64];
+	int i, neighbours = 0;
+
+	for (i = 0; i < N; i++)
+		a[i] = (uintptr_t)malloc(32);
+	for (i = 1; i < N; i++)
+		if (a[i] == a[i - 1] + 32 || a[i] + 32 == a[i - 1])
+			neighbours++;
+	snprintf(msg, sizeof(msg), "%d of %d neighbours\n", neighbours, N - 1);
+	child_report(msg);
+	return (neighbours >= N / 2);
+}
+
+/* Writing the byte just past a large block faults under harden:true. */
+static int
+helper_guard_page(void)
+{
+	volatile unsigned char *p = malloc(64 * KiB);
+
+	if (p == NULL)
+		return (2);
+	p[malloc_usable_size((void *)p)] = 1;
+	child_report("survived\n");
+	return (1);
+}
+
 static const struct test_helper helpers[] = {
 	{ "junk_alloc",		helper_junk_alloc },
 	{ "junk_calloc",	helper_junk_calloc },
@@ -168,6 +247,10 @@ static const struct test_helper helpers[] = {
 	{ "zero_realloc",	helper_zero_realloc },
 	{ "xmalloc",		helper_xmalloc },
 	{ "allocate",		helper_allocate },
+	{ "write_after_free",	helper_write_after_free },
+	{ "reuse_delayed",	helper_reuse_delayed },
+	{ "slab_order",		helper_slab_order },
+	{ "guard_page",		helper_guard_page },
 };
 
 /* In the re-executed program: run the helper named in the environment. */
@@ -249,6 +332,68 @@ ATF_TC_BODY(unknown_option_warns_and_continues, tc)
 	    "no warning naming the option: \"%s\"", res.err_line);
 }
 
+
+ATF_TC_WITHOUT_HEAD(harden_reports_write_after_free);
+ATF_TC_BODY(harden_reports_write_after_free, tc)
+{
+	static struct child_result res;
+	char status[128], expected[160];
+	const char *a;
+
+	run_helper("harden:true", "write_after_free", &res);
+	ATF_REQUIRE_MSG(strstr(res.report, "survived") == NULL &&
+	    WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGABRT,
+	    "child %s: %s (stderr: %s)",
+	    child_status_str(&res, status, sizeof(status)), res.report_line,
+	    res.err_line);
+	a = strstr(res.report, "addr ");
+	ATF_REQUIRE(a != NULL);
+	snprintf(expected, sizeof(expected), "<malloc>: write after free of "
+	    "%.*s at offset 0 (block of 64 bytes)",
+	    (int)strcspn(a + 5, "\n"), a + 5);
+	ATF_REQUIRE_MSG(text_has_line(res.err, expected),
+	    "stderr lacks \"%s\": \"%s\"", expected, res.err_line);
+}
+
+/* Exit status 1 means the freed block came straight back. */
+ATF_TC_WITHOUT_HEAD(harden_delays_reuse);
+ATF_TC_BODY(harden_delays_reuse, tc)
+{
+	static struct child_result res;
+
+	run_helper("harden:false", "reuse_delayed", &res);
+	ATF_REQUIRE_MSG(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 1,
+	    "control: without harden the block should come back: %s",
+	    res.report_line);
+	require_helper_ok("harden:true", "reuse_delayed");
+}
+
+ATF_TC_WITHOUT_HEAD(harden_randomises_slab_order);
+ATF_TC_BODY(harden_randomises_slab_order, tc)
+{
+	static struct child_result res;
+
+	run_helper("harden:false", "slab_order", &res);
+	ATF_REQUIRE_MSG(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 1,
+	    "control: without harden a fresh slab is in order: %s",
+	    res.report_line);
+	require_helper_ok("harden:true", "slab_order");
+}
+
+ATF_TC_WITHOUT_HEAD(harden_guards_large_blocks);
+ATF_TC_BODY(harden_guards_large_blocks, tc)
+{
+	static struct child_result res;
+	char status[128];
+
+	run_helper("harden:true", "guard_page", &res);
+	ATF_REQUIRE_MSG(WIFSIGNALED(res.status) &&
+	    WTERMSIG(res.status) == SIGSEGV,
+	    "child %s: %s (stderr: %s)",
+	    child_status_str(&res, status, sizeof(status)), res.report_line,
+	    res.err_line);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -258,6 +403,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, zero_true_zeroes_malloc_memory);
 	ATF_TP_ADD_TC(tp, zero_true_zeroes_realloc_growth);
 	ATF_TP_ADD_TC(tp, xmalloc_true_aborts_on_out_of_memory);
+	ATF_TP_ADD_TC(tp, harden_reports_write_after_free);
+	ATF_TP_ADD_TC(tp, harden_delays_reuse);
+	ATF_TP_ADD_TC(tp, harden_randomises_slab_order);
+	ATF_TP_ADD_TC(tp, harden_guards_large_blocks);
 	ATF_TP_ADD_TC(tp, unknown_option_warns_and_continues);
 	return (atf_no_error());
 }
