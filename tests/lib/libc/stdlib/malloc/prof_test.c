@@ -746,34 +746,35 @@ ATF_TC_BODY(sampled_small_blocks_recycle_their_extents, tc)
 	run_child("recycle", "prof:true,lg_prof_sample:0");
 }
 
-/* A freed sample waiting for reuse is still caught if freed again. */
-ATF_TC_WITHOUT_HEAD(double_free_of_sampled_block_aborts);
-ATF_TC_BODY(double_free_of_sampled_block_aborts, tc)
+/* A child that must fail, reporting the double free of a sampled block. */
+static void
+require_sampled_double_free(const char *mode, const char *message)
 {
 	const char *out;
 	int st;
 
-	out = run_child_status("sample_double_free",
-	    "prof:true,lg_prof_sample:0", &st);
+	out = run_child_status(mode, "prof:true,lg_prof_sample:0", &st);
 	ATF_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%#x: %s", st,
 	    out);
-	ATF_CHECK_MSG(strstr(out, "free(): double free of 0x") != NULL, "%s",
-	    out);
+	ATF_CHECK_MSG(strstr(out, message) != NULL, "%s", out);
+}
+
+/* A freed sample waiting for reuse is still caught if freed again. */
+ATF_TC_WITHOUT_HEAD(double_free_of_sampled_block_aborts);
+ATF_TC_BODY(double_free_of_sampled_block_aborts, tc)
+{
+
+	require_sampled_double_free("sample_double_free",
+	    "free(): double free of 0x");
 }
 
 /* The same for realloc, whose fast path reads the extent's record. */
 ATF_TC_WITHOUT_HEAD(realloc_of_freed_sampled_block_aborts);
 ATF_TC_BODY(realloc_of_freed_sampled_block_aborts, tc)
 {
-	const char *out;
-	int st;
 
-	out = run_child_status("sample_realloc_after_free",
-	    "prof:true,lg_prof_sample:0", &st);
-	ATF_CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%#x: %s", st,
-	    out);
-	ATF_CHECK_MSG(strstr(out, "realloc(): double free of 0x") != NULL,
-	    "%s", out);
+	require_sampled_double_free("sample_realloc_after_free",
+	    "realloc(): double free of 0x");
 }
 
 ATF_TC_WITHOUT_HEAD(reset_forgets_counts_and_sets_rate);
