@@ -556,6 +556,7 @@ idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
 		arena_sample_dalloc(ext);
 	} else if (tcache != NULL && ind < tcache_nbins) {
 		FREE_KEY_WORD(ptr) = free_key;
+		tcache_bin_ready(tcache, ind);
 		if (tcache_bin_ncached(tcache, ind) < tcache_ncached_max[ind])
 			*tcache->top[ind]++ = ptr;
 		else

@@ -21,6 +21,7 @@ unsigned	tcache_nbins;
 uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
 uint16_t	tcache_nfill[TCACHE_NBINS_MAX];
 size_t		tcache_stack_nslots;
+uint32_t	tcache_bin_start[TCACHE_NBINS_MAX];
 
 /* Its key word (1) is neither a key (bit 63 set) nor 0. */
 const uintptr_t	tcache_empty_block[2] = { 0, 1 };
@@ -60,7 +61,9 @@ tcache_boot(void)
 		} else
 			n = 20;
 		tcache_ncached_max[ind] = (uint16_t)n;
-		tcache_stack_nslots += n;
+		/* Each bin's slots follow the slot for its empty block. */
+		tcache_bin_start[ind] = (uint32_t)tcache_stack_nslots + 1;
+		tcache_stack_nslots += n + 1;
 		/*
 		 * A refill is half the capacity, but at most TCACHE_FILL_BYTES
 		 * (and at least 2 blocks): it writes the key into every block,
@@ -88,21 +91,21 @@ tcache_bins_clear(struct tcache *tcache)
 	memset(tcache->nrequests, 0, sizeof(tcache->nrequests));
 }
 
-static void
-tcache_bins_set(struct tcache *tcache)
+/*
+ * Gives bin ind its slots, below them the slot holding the empty block
+ * (tcache.h), on the first refill or push.  Not at tcache_init(): writing
+ * every bin's empty slot touched all the stack's pages (some 36 KiB) in
+ * every thread, where a program uses a few classes.
+ */
+void
+tcache_bin_open(struct tcache *tcache, unsigned ind)
 {
-	void **slot = tcache->stack;
-	unsigned ind;
-	bool slow_free = opt.junk_free || opt.harden;
+	void **slot = tcache->stack + tcache_bin_start[ind];
 
-	tcache_bins_clear(tcache);
-	for (ind = 0; ind < tcache_nbins; ind++) {
-		*slot++ = (void *)tcache_empty_block;
-		tcache->low[ind] = tcache->top[ind] = slot;
-		tcache->high[ind] = slow_free ? slot :
-		    slot + tcache_ncached_max[ind];
-		slot += tcache_ncached_max[ind];
-	}
+	slot[-1] = (void *)tcache_empty_block;
+	tcache->low[ind] = tcache->top[ind] = slot;
+	tcache->high[ind] = opt.junk_free || opt.harden ? slot :
+	    slot + tcache_ncached_max[ind];
 }
 
 bool
@@ -122,14 +125,14 @@ tcache_init(struct tcache *tcache, struct arena *arena)
 		stack_pool = stack[0];
 	mlock_unlock(&pool_lock);
 	if (stack == NULL) {
-		/* A bin's slots and the one below it (tcache_bins_set). */
-		stack = base_alloc((tcache_stack_nslots + tcache_nbins) *
-		    sizeof(void *), CACHELINE);
+		/* A bin's slots and the one below it (tcache_bin_open). */
+		stack = base_alloc(tcache_stack_nslots * sizeof(void *),
+		    CACHELINE);
 		if (stack == NULL)
 			return (true);
 	}
 	tcache->stack = stack;
-	tcache_bins_set(tcache);
+	tcache_bins_clear(tcache);	/* opened when first used */
 	return (false);
 }
 
@@ -211,6 +214,7 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 	nrequests = ++tcache->nrequests[ind];
 	if (ind >= SC_NBINS)
 		return (arena_large_alloc(arena, ind, PAGE, false));
+	tcache_bin_ready(tcache, ind);
 	/*
 	 * Slow start: a refill takes no more blocks than the bin was asked
 	 * for since its last flush, and at least a page's worth (one block

@@ -12,7 +12,8 @@
  * fails the double-free check that malloc makes anyway, and the slow path
  * then sees top == low.  A disabled bin is low == top == high ==
  * TCACHE_EMPTY, one slot past a static one holding the empty block: both
- * paths slow.  A fresh thread's bins start so (tsd.c initialises the TLS).
+ * paths slow.  A fresh thread's bins start so (tsd.c initialises the TLS),
+ * and so do a new cache's until a slow path first uses them (open).
  *
  * The fields are parallel arrays rather than an array of bin structs: in
  * the thread's own cache (at offset 0 of initial-exec TLS, see tsd.h)
@@ -123,6 +124,8 @@ extern HIDDEN uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
 extern HIDDEN uint16_t	tcache_nfill[TCACHE_NBINS_MAX];
 #define	TCACHE_FILL_BYTES	((size_t)16 << 10)
 extern HIDDEN size_t	tcache_stack_nslots;
+/* Where bin ind's slots start in a stack. */
+extern HIDDEN uint32_t	tcache_bin_start[TCACHE_NBINS_MAX];
 
 void	tcache_boot(void);
 /* Gives the bins storage; false on success. */
@@ -135,6 +138,16 @@ void	tcache_flush(struct tcache *tcache);
  * freed twice whose entries nothing met yet is reported (at exit).
  */
 void	tcache_check(struct tcache *tcache, const char *fn);
+void	tcache_bin_open(struct tcache *tcache, unsigned ind);
+
+/* Bin ind (< tcache_nbins) of a cache with a stack, ready to push into. */
+ALWAYS_INLINE void
+tcache_bin_ready(struct tcache *tcache, unsigned ind)
+{
+	if (unlikely(tcache->low[ind] == TCACHE_EMPTY))
+		tcache_bin_open(tcache, ind);
+}
+
 /* Refills an empty bin and pops one item, or NULL. */
 void	*tcache_fill_pop(struct tcache *tcache, struct arena *arena,
 	    unsigned ind);
