@@ -790,7 +790,10 @@ slab_take_random(struct extent *slab, const struct bin_info *bi,
 			return ((void *)(slab->addr + (size_t)idx * bi->reg_size));
 		}
 	}
-	return (NULL);
+	/* Called only while nfree > 0 (see slab_take). */
+	msg_fatal("malloc(): metadata corruption: slab %p: its free count "
+	    "(%u) and bitmap (held 0) disagree", (void *)slab->addr,
+	    (unsigned)slab->nfree);
 }
 
 /*
@@ -824,6 +827,16 @@ slab_take(struct extent *slab, const struct bin_info *bi, void **out,
 	}
 	if (idx >= slab->untouched)
 		slab->untouched = (uint16_t)(idx + 1);
+	/*
+	 * The bitmap ran out (got < n) with regions still counted free, or
+	 * held more than counted: the slab's metadata was overwritten, and
+	 * going on would hand out a region twice or loop for ever.
+	 */
+	if (unlikely(got > slab->nfree || (got < n && got != slab->nfree)))
+		msg_fatal("malloc(): metadata corruption: slab %p: its free "
+		    "count (%u) and bitmap (%s %u) disagree",
+		    (void *)slab->addr, (unsigned)slab->nfree,
+		    got < n ? "held" : "holds at least", got);
 	slab->nfree -= (uint16_t)got;
 	return (got);
 }
@@ -893,6 +906,10 @@ bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
 		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
 	if (unlikely(slab->bitmap[idx / 64] & ((uint64_t)1 << (idx % 64))))
 		msg_fatal("%s(): double free of %p", fn, ptr);
+	if (unlikely(slab->nfree >= bi->nregs))
+		msg_fatal("%s(): metadata corruption: slab %p counts %u free "
+		    "regions of %u before a free", fn, (void *)slab->addr,
+		    (unsigned)slab->nfree, (unsigned)bi->nregs);
 	slab->bitmap[idx / 64] |= (uint64_t)1 << (idx % 64);
 	slab->nfree++;
 	/* Free in its slab: the mark (tcache.h). */
