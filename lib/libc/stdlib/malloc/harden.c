@@ -1,9 +1,10 @@
 /*
  * The quarantine: per thread a FIFO ring of freed small blocks, bounded
  * in count and bytes.  A block waits there junk-filled (JUNK_FREE, with
- * the free key in its first word, so a second free of it is caught as a
- * double free); when it leaves, every junk byte is checked, so a write
- * after free is reported with the block's address and the offset written.
+ * the free key in its key word (tcache.h), so a second free of it is
+ * caught as a double free); when it leaves, every junk byte is checked, so
+ * a write after free is reported with the block's address and the offset
+ * written.
  * Ring storage comes from the base allocator and is recycled at thread
  * exit through ring_pool.
  */

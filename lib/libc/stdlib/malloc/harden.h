@@ -29,7 +29,7 @@ void	*harden_quarantine(struct tsd *tsd, void *ptr, size_t usize);
  * returns NULL once it is empty (and gives the ring back): thread exit.
  */
 void	*harden_quarantine_drain(struct tsd *tsd);
-/* Aborts if a freed block's junk (after its first word) was modified. */
+/* Aborts if a freed block's junk (all but its key word) was modified. */
 void	 harden_check_junk(const void *ptr, size_t usize);
 
 #endif /* !MALLOC_HARDEN_H */
