@@ -362,13 +362,31 @@ extent_extend(struct arena *arena, struct ecache *cache, struct extent *ext,
  */
 #define	EXTEND_SCAN	16
 
+/* Extends dirty ext to size with a muzzy or retained neighbour, if one fits. */
+static bool
+extent_extend_clean(struct arena *arena, struct extent *ext, size_t size)
+{
+	struct ecache *clean[2] = { &arena->muzzy, &arena->retained };
+	struct extent *nb;
+	int i, side;
+
+	for (side = 0; side < 2; side++)
+		for (i = 0; i < 2; i++) {
+			nb = extent_neighbor(arena, clean[i], ext, side == 0);
+			if (nb != NULL && ext->size + nb->size >= size &&
+			    extent_extend(arena, clean[i], ext, nb, side == 0,
+			    size))
+				return (true);
+		}
+	return (false);
+}
+
 static struct extent *
 extent_take_extended(struct arena *arena, size_t size)
 {
-	struct ecache *clean[2] = { &arena->muzzy, &arena->retained };
-	struct extent *ext, *nb;
+	struct extent *ext;
 	unsigned scanned = 0;
-	int b, i, side;
+	int b;
 
 	if (arena->muzzy.npages + arena->retained.npages == 0)
 		return (NULL);
@@ -377,20 +395,10 @@ extent_take_extended(struct arena *arena, size_t size)
 	    b = ecache_bucket_below(&arena->dirty, b)) {
 		for (ext = arena->dirty.buckets[b].head;
 		    ext != NULL && scanned < EXTEND_SCAN;
-		    ext = ext->link.next, scanned++) {
-			if (ext->size >= size)
-				continue;
-			for (side = 0; side < 2; side++)
-				for (i = 0; i < 2; i++) {
-					nb = extent_neighbor(arena, clean[i],
-					    ext, side == 0);
-					if (nb != NULL &&
-					    ext->size + nb->size >= size &&
-					    extent_extend(arena, clean[i], ext,
-					    nb, side == 0, size))
-						return (ext);
-				}
-		}
+		    ext = ext->link.next, scanned++)
+			if (ext->size < size &&
+			    extent_extend_clean(arena, ext, size))
+				return (ext);
 	}
 	return (NULL);
 }
@@ -912,8 +920,6 @@ bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
 		    (unsigned)slab->nfree, (unsigned)bi->nregs);
 	slab->bitmap[idx / 64] |= (uint64_t)1 << (idx % 64);
 	slab->nfree++;
-	/* Free in its slab: the mark (tcache.h). */
-	FREE_KEY_WORD(ptr) = slab_mark;
 	bin->stats.ndalloc++;
 	bin->stats.curregs--;
 	if (slab == bin->slabcur)
@@ -1355,6 +1361,8 @@ arena_dalloc(struct extent *ext, void *ptr, const char *fn)
 		arena_large_dalloc(ext);
 		return;
 	}
+	/* Free in its slab: the mark (tcache.h; a flush wrote it already). */
+	FREE_KEY_WORD(ptr) = slab_mark;
 	bin = &ext->arena->bins[ext->szind];
 	mlock_lock(&bin->lock);
 	empty = bin_dalloc_locked(bin, ext, ptr, fn);

@@ -110,10 +110,14 @@ struct arena	*arena_create(extent_hooks_t *hooks);
 /*
  * Small: fills out[] with up to n regions of class ind; returns how many.
  * nrequests is added to the bin's request count under the same lock.
+ * Regions never handed out before are tagged FILL_UNTOUCHED (tcache.h).
  */
 unsigned	 arena_bin_fill(struct arena *arena, unsigned ind, void **out,
 		    unsigned n, uint64_t nrequests);
-/* Gives n small regions back to their slabs, whatever their arenas. */
+/*
+ * Gives n small regions back to their slabs, whatever their arenas; each
+ * already carries the slab mark (tcache_block_release).
+ */
 void		 arena_bin_flush(void **ptrs, unsigned n, unsigned ind,
 		    uint64_t nrequests, struct arena *requester);
 void		*arena_malloc(struct arena *arena, unsigned ind, bool zero);

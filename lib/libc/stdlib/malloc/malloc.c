@@ -418,8 +418,8 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	void *p;
 	bool zeroed = false;
 
-	/* The fast path may have left the count wrapped (struct tsd). */
-	tsd_event_sync(tsd);
+	/* The fast path may have left the count negative (struct tsd). */
+	tsd_update_event(tsd);
 	if (unlikely(malloc_init()))
 		return (oom(fn, size));
 	usize = alignment > QUANTUM ? sz_sa2u(size, alignment) : sz_s2u(size);
@@ -494,7 +494,7 @@ malloc_fast(size_t size)
 	 */
 	if (unlikely(!tcache_block_ok(p)))
 		return (NULL);
-	/* Last, as it writes: an event is due (imalloc() syncs the count). */
+	/* Last, as it writes: an event is due (imalloc() resets the count). */
 	if (unlikely((tsd->event_left -= (int64_t)usize) < 0))
 		return (NULL);
 	tsd->tcache.top[ind] = top - 1;

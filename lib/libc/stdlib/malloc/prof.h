@@ -4,7 +4,7 @@
  * Sampling is by bytes: a thread samples the allocation during which its
  * allocated byte count reaches prof_sample_at, then draws the next
  * distance from an exponential distribution with mean 2^lg_prof_sample.
- * The allocation paths see one compare (tsd->alloc_event_at, see tsd.h);
+ * The allocation paths see one subtraction (tsd->event_left, see tsd.h);
  * everything here runs on the slow path.
  *
  * A sampled allocation gets an extent of its own (small classes are

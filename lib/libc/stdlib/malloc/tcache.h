@@ -47,8 +47,9 @@ struct tcache {
  * Invariants:
  *	- every block a thread cache holds has free_key in its key word:
  *	  free stores it when it pushes, a refill when it fills;
- *	- every block back in its slab has slab_mark there: the one place
- *	  a region becomes free (arena.c, bin_dalloc_locked) writes it;
+ *	- every block back in its slab has slab_mark there: both ways back
+ *	  write it, a flush (tcache_block_release) and a direct free
+ *	  (arena_dalloc), before the region's bit is set;
  *	- a block handed out has neither: malloc clears the word;
  *	- regions of a slab from its untouched index up were never handed
  *	  out and carry anything (arena.c); arena_bin_fill tags them.
@@ -85,7 +86,6 @@ tcache_block_ok(const void *p)
 /*
  * A block goes back to its slab or extent from a cache: checks it and
  * marks it, so that a second entry in the same flush fails the check.
- * (Its slab marks it again under the lock: every path back is covered.)
  */
 ALWAYS_INLINE void
 tcache_block_release(void *p, const char *fn)

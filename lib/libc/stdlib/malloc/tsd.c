@@ -60,14 +60,17 @@ tsd_numa_arena(void)
 void
 tsd_update_event(struct tsd *tsd)
 {
+	uint64_t at, left;
+
 	/* junk and zero need every allocation on the slow path. */
 	if (opt.junk_alloc || opt.zero || opt.harden)
-		tsd->alloc_event_at = 0;
+		at = 0;
 	else if (tsd->prof_active && tsd->prof_sample_at < tsd->tick_at)
-		tsd->alloc_event_at = tsd->prof_sample_at;
+		at = tsd->prof_sample_at;
 	else
-		tsd->alloc_event_at = tsd->tick_at;
-	tsd_event_sync(tsd);
+		at = tsd->tick_at;
+	left = at > tsd->allocated ? at - tsd->allocated - 1 : 0;
+	tsd->event_left = left > INT64_MAX ? INT64_MAX : (int64_t)left;
 }
 
 void

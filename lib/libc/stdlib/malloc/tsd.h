@@ -20,14 +20,13 @@ enum tsd_state { TSD_UNINIT = 0, TSD_BOOTING, TSD_NOMINAL, TSD_EXITED };
 struct tsd {
 	struct tcache	tcache;		/* first: bins at a fixed TLS offset */
 	uint64_t	allocated;	/* bytes, thread.allocated */
-	/* malloc's fast path diverts when allocated would reach this. */
-	uint64_t	alloc_event_at;
 	/*
-	 * What the fast path reads instead: how many bytes it may still
-	 * allocate, alloc_event_at - allocated - 1 (0 when none).  It counts
-	 * down with one subtraction whose sign is the divert test; that test
-	 * comes last, and the subtraction that fails leaves it negative, for
-	 * the slow path to set again (tsd_event_sync).
+	 * How many bytes malloc's fast path may still allocate before an
+	 * event (the next sample or tick; none under junk, zero and harden):
+	 * event point - allocated - 1, at least 0.  It counts down with one
+	 * subtraction whose sign is the divert test; that test comes last,
+	 * and the subtraction that fails leaves it negative, for the slow
+	 * path to set again (tsd_update_event).
 	 */
 	int64_t		event_left;
 	uint64_t	deallocated;	/* bytes, thread.deallocated */
@@ -59,25 +58,19 @@ void	tsd_set_tcache_enabled(struct tsd *tsd, bool enabled);
  */
 #define	TSD_TICK_BYTES	((uint64_t)1 << 20)
 
-/* Recomputes alloc_event_at after a mode, sampling or tick change. */
+/* Sets event_left after a mode, sampling, tick or count change. */
 void	tsd_update_event(struct tsd *tsd);
 
-/* Sets event_left from allocated and alloc_event_at (see struct tsd). */
-ALWAYS_INLINE void
-tsd_event_sync(struct tsd *tsd)
-{
-	uint64_t left = tsd->alloc_event_at > tsd->allocated ?
-	    tsd->alloc_event_at - tsd->allocated - 1 : 0;
-
-	tsd->event_left = left > INT64_MAX ? INT64_MAX : (int64_t)left;
-}
-
-/* Bytes allocated off malloc's fast path. */
+/*
+ * Bytes allocated off malloc's fast path.  event_left goes down with
+ * allocated; below 0, the next malloc takes the slow path, which checks
+ * the events and sets it again.
+ */
 ALWAYS_INLINE void
 tsd_count_alloc(struct tsd *tsd, uint64_t bytes)
 {
 	tsd->allocated += bytes;
-	tsd_event_sync(tsd);
+	tsd->event_left -= (int64_t)bytes;
 }
 void	tsd_postfork_child(void);
 

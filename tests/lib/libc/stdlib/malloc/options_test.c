@@ -297,17 +297,28 @@ ATF_TC_BODY(zero_true_zeroes_realloc_growth, tc)
 	require_helper_ok("zero:true", "zero_realloc");
 }
 
+/* Runs a helper that must die of signal sig; res says what it wrote. */
+static void
+require_helper_killed(const char *conf, const char *helper, int sig,
+    struct child_result *res)
+{
+	char status[128];
+
+	run_helper(conf, helper, res);
+	ATF_REQUIRE_MSG(WIFSIGNALED(res->status) &&
+	    WTERMSIG(res->status) == sig,
+	    "with MALLOC_CONF=%s, helper %s: child %s, not killed by signal "
+	    "%d: %s (stderr: %s)", conf, helper,
+	    child_status_str(res, status, sizeof(status)), sig,
+	    res->report_line, res->err_line);
+}
+
 ATF_TC_WITHOUT_HEAD(xmalloc_true_aborts_on_out_of_memory);
 ATF_TC_BODY(xmalloc_true_aborts_on_out_of_memory, tc)
 {
 	static struct child_result res;
-	char status[128];
 
-	run_helper("xmalloc:true", "xmalloc", &res);
-	ATF_REQUIRE_MSG(WIFSIGNALED(res.status) &&
-	    WTERMSIG(res.status) == SIGABRT,
-	    "malloc(SIZE_MAX) with xmalloc:true: child %s (%s)",
-	    child_status_str(&res, status, sizeof(status)), res.report_line);
+	require_helper_killed("xmalloc:true", "xmalloc", SIGABRT, &res);
 	ATF_REQUIRE_MSG(strstr(res.err, "<malloc>: ") != NULL &&
 	    strchr(res.err, '\n') != NULL,
 	    "no \"<malloc>: \" message line before the abort: \"%s\"",
@@ -337,15 +348,13 @@ ATF_TC_WITHOUT_HEAD(harden_reports_write_after_free);
 ATF_TC_BODY(harden_reports_write_after_free, tc)
 {
 	static struct child_result res;
-	char status[128], expected[160];
+	char expected[160];
 	const char *a;
 
-	run_helper("harden:true", "write_after_free", &res);
-	ATF_REQUIRE_MSG(strstr(res.report, "survived") == NULL &&
-	    WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGABRT,
-	    "child %s: %s (stderr: %s)",
-	    child_status_str(&res, status, sizeof(status)), res.report_line,
-	    res.err_line);
+	require_helper_killed("harden:true", "write_after_free", SIGABRT,
+	    &res);
+	ATF_REQUIRE_MSG(strstr(res.report, "survived") == NULL,
+	    "went on after the write: %s", res.report_line);
 	a = strstr(res.report, "addr ");
 	ATF_REQUIRE(a != NULL);
 	snprintf(expected, sizeof(expected), "<malloc>: write after free of "
@@ -390,14 +399,8 @@ ATF_TC_WITHOUT_HEAD(harden_guards_large_blocks);
 ATF_TC_BODY(harden_guards_large_blocks, tc)
 {
 	static struct child_result res;
-	char status[128];
 
-	run_helper("harden:true", "guard_page", &res);
-	ATF_REQUIRE_MSG(WIFSIGNALED(res.status) &&
-	    WTERMSIG(res.status) == SIGSEGV,
-	    "child %s: %s (stderr: %s)",
-	    child_status_str(&res, status, sizeof(status)), res.report_line,
-	    res.err_line);
+	require_helper_killed("harden:true", "guard_page", SIGSEGV, &res);
 }
 
 ATF_TP_ADD_TCS(tp)
