@@ -359,7 +359,7 @@ static int
 thread_allocated_ctl(const struct ctl_node *n, const struct ctl_req *r)
 {
 	struct tsd *tsd = ctl_tsd();
-	uint64_t v = tsd != NULL ? tsd->allocated : 0;
+	uint64_t v = tsd != NULL ? tsd_allocated(tsd) : 0;
 
 	(void)n;
 	return (RO_VALUE(r, v));
@@ -371,8 +371,9 @@ thread_allocatedp_ctl(const struct ctl_node *n, const struct ctl_req *r)
 	uint64_t *p;
 
 	(void)n;
-	ctl_tsd();
-	p = &tsd_tls.allocated;
+	if (ctl_tsd() != NULL)
+		tsd_counters_go_live(&tsd_tls);
+	p = &tsd_tls.allocated_live;
 	return (RO_VALUE(r, p));
 }
 
@@ -380,7 +381,7 @@ static int
 thread_deallocated_ctl(const struct ctl_node *n, const struct ctl_req *r)
 {
 	struct tsd *tsd = ctl_tsd();
-	uint64_t v = tsd != NULL ? tsd->deallocated : 0;
+	uint64_t v = tsd != NULL ? tsd_deallocated(tsd) : 0;
 
 	(void)n;
 	return (RO_VALUE(r, v));
@@ -392,8 +393,9 @@ thread_deallocatedp_ctl(const struct ctl_node *n, const struct ctl_req *r)
 	uint64_t *p;
 
 	(void)n;
-	ctl_tsd();
-	p = &tsd_tls.deallocated;
+	if (ctl_tsd() != NULL)
+		tsd_counters_go_live(&tsd_tls);
+	p = &tsd_tls.deallocated_live;
 	return (RO_VALUE(r, p));
 }
 

@@ -42,17 +42,20 @@
  *   leave a slab (refill) or the slab goes (release), where blocks are
  *   written anyway; an earlier version kept the mark in the first word
  *   and made malloc check both (3 instructions more a pair).
- * - The budget of 40 instructions per malloc+free pair is not met: 62
- *   back to back, 68 through a window of 1000 live blocks, by callgrind
+ * - The budget of 40 instructions per malloc+free pair is not met: 58
+ *   back to back, 64 through a window of 1000 live blocks, by callgrind
  *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
- *   to 144).  Of the 62, 10 are the loop and the two calls through the
- *   PLT; malloc takes 20 and free 32.  What the others do not do: the
+ *   to 144).  Of the 58, 10 are the loop and the two calls through the
+ *   PLT; malloc takes 20 and free 28.  What the others do not do: the
  *   region check of free (a pointer into a block or not ours must be
  *   refused before it enters a cache: 7, the multiply and its tables),
  *   the double-free checks (4 in free, with the top-of-bin compare; 4
- *   in malloc), the event count and
- *   live byte counters that thread.allocatedp, statistics and profiling
- *   share (5).  The rest is one access per datum: the thread cache's
+ *   in malloc).  Statistics cost malloc one increment (the bin's
+ *   request count) and free nothing: thread.allocated is derived from
+ *   the event countdown, thread.deallocated from the bins' counts
+ *   (tcache.h), so neither is stored on the fast paths (until 2026-11
+ *   both were: 3 instructions more, and larson's time).  The rest is one
+ *   access per datum: the thread cache's
  *   fields are parallel arrays indexed off %fs (tcache.h), the class
  *   tables share one base address (sizeclass.h), pointer-map words carry
  *   the slab base and a fast index (pmap.h), malloc makes no empty test
@@ -440,12 +443,13 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	else if (tc >= 0)
 		tcache = ctl_tcache_get((unsigned)tc);
 	if (tsd->prof_active && tsd->state == TSD_NOMINAL &&
-	    tsd->allocated + usize >= tsd->prof_sample_at &&
+	    tsd_allocated(tsd) + usize >= tsd->prof_sample_at &&
 	    (tctx = prof_sample_prepare(tsd, usize)) != NULL) {
 		p = imalloc_sampled(tsd, arena, ind, alignment, zero, tctx);
 		zeroed = zero;
 	} else if (tcache != NULL && ind < tcache_nbins && alignment <= PAGE) {
 		if (tcache->top[ind] != tcache->low[ind]) {
+			/* A pop and a request: moved stays (tcache.h). */
 			tcache->nrequests[ind]++;
 			p = *--tcache->top[ind];
 			if (unlikely(!tcache_block_ok(p)))
@@ -461,8 +465,8 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	if (unlikely(p == NULL))
 		return (oom(fn, size));
 	p = alloc_finish(tsd, p, ind, zero, zeroed);
-	if (tsd->state == TSD_NOMINAL && tsd->allocated >= tsd->tick_at) {
-		tsd->tick_at = tsd->allocated + TSD_TICK_BYTES;
+	if (tsd->state == TSD_NOMINAL && tsd_allocated(tsd) >= tsd->tick_at) {
+		tsd->tick_at = tsd_allocated(tsd) + TSD_TICK_BYTES;
 		tsd_update_event(tsd);
 		slow_tick(tsd);
 	}
@@ -485,8 +489,20 @@ malloc_fast(size_t size)
 	if (unlikely(size > SC_LOOKUP_MAX))
 		return (NULL);
 	ind = sz_lookup_index(size);
-	top = tsd->tcache.top[ind];
 	usize = sz_tab.index2size[ind];
+	/*
+	 * In a register: gcc would otherwise subtract the table entry from a
+	 * loaded copy of event_left and store it back, one instruction more
+	 * than a subtraction in memory.
+	 */
+	__asm__("" : "+r"(usize));
+	/*
+	 * An event is due.  The subtraction is made whatever follows, so
+	 * that the slow path knows to give it back (malloc_fast_undo).
+	 */
+	if (unlikely((tsd->event_left -= (int64_t)usize) < 0))
+		return (NULL);
+	top = tsd->tcache.top[ind];
 	p = top[-1];
 	/*
 	 * The bin is empty (p is the empty block below it) or p was freed
@@ -494,12 +510,51 @@ malloc_fast(size_t size)
 	 */
 	if (unlikely(!tcache_block_ok(p)))
 		return (NULL);
-	/* Last, as it writes: an event is due (imalloc() resets the count). */
-	if (unlikely((tsd->event_left -= (int64_t)usize) < 0))
+	tsd->tcache.top[ind] = top - 1;
+	tsd->tcache.nrequests[ind]++;
+	FREE_KEY_WORD(p) = 0;
+	return (p);
+}
+
+/*
+ * Before the slow path that follows a failed malloc_fast(size): the
+ * subtraction it made is given back, since the slow path counts the
+ * allocation itself.  Every size malloc_fast() looks up was subtracted.
+ */
+static void
+malloc_fast_undo(size_t size)
+{
+	if (size <= SC_LOOKUP_MAX)
+		tsd_tls.event_left += (int64_t)sz_index2size(
+		    sz_lookup_index(size));
+}
+
+/*
+ * malloc_fast() with the live counters (struct tsd: a thread that asked
+ * for thread.allocatedp), for which the fast path always fails: a pop
+ * from the bin when no event is due.  NULL: the general path.
+ */
+static void *
+malloc_live(struct tsd *tsd, size_t size)
+{
+	uint64_t usize;
+	size_t ind;
+	void **top;
+	void *p;
+
+	if (size > SC_LOOKUP_MAX)
+		return (NULL);
+	ind = sz_lookup_index(size);
+	usize = sz_index2size(ind);
+	if (tsd->allocated_live + usize >= tsd->event_at)
+		return (NULL);
+	top = tsd->tcache.top[ind];
+	p = top[-1];
+	if (!tcache_block_ok(p))
 		return (NULL);
 	tsd->tcache.top[ind] = top - 1;
 	tsd->tcache.nrequests[ind]++;
-	tsd->allocated += usize;
+	tsd->allocated_live += usize;
 	FREE_KEY_WORD(p) = 0;
 	return (p);
 }
@@ -507,6 +562,12 @@ malloc_fast(size_t size)
 static NOINLINE void *
 malloc_slow(size_t size)
 {
+	void *p;
+
+	malloc_fast_undo(size);
+	if (unlikely(tsd_tls.counters_live) &&
+	    (p = malloc_live(&tsd_tls, size)) != NULL)
+		return (p);
 	return (imalloc(size, 0, false, TC_AUTO, ARENA_AUTO, "malloc"));
 }
 
@@ -537,6 +598,7 @@ calloc(size_t n, size_t size)
 		memset(p, 0, total);
 		return (p);
 	}
+	malloc_fast_undo(total);
 	return (imalloc(total, 0, true, TC_AUTO, ARENA_AUTO, "calloc"));
 }
 
@@ -558,7 +620,7 @@ idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
 		FREE_KEY_WORD(ptr) = free_key;
 		tcache_bin_ready(tcache, ind);
 		if (tcache_bin_ncached(tcache, ind) < tcache_ncached_max[ind])
-			*tcache->top[ind]++ = ptr;
+			tcache_bin_push(tcache, ind, ptr);
 		else
 			tcache_flush_push(tcache, ind, ptr);
 	} else
@@ -605,7 +667,7 @@ ifree(void *ptr, struct pmap_entry entry, size_t size, size_t alignment,
 	fresh = tsd->state == TSD_UNINIT;
 	tsd_boot(tsd);
 	if (tsd->state == TSD_NOMINAL) {
-		tsd->deallocated += usize;
+		tsd_count_dalloc(tsd, usize);
 		if (tc == TC_AUTO && tsd->tcache_enabled && !fresh)
 			tcache = &tsd->tcache;
 	}
@@ -642,9 +704,37 @@ malloc_thread_cleanup(struct tsd *tsd)
 	}
 }
 
+/*
+ * free_fast() with the live counters (see malloc_live()): a push into a
+ * bin with room, when no free-side mode needs the general path.  false:
+ * the general path.
+ */
+static bool
+free_live(struct tsd *tsd, void *ptr)
+{
+	uintptr_t bits = pmap_lookup_bits(ptr), fi = bits & PMAP_FAST_MASK;
+	unsigned ind;
+	void **top;
+
+	if (!sz_region_start(fi, (uintptr_t)ptr, bits) || opt.junk_free ||
+	    opt.harden)
+		return (false);
+	ind = (unsigned)fi - 1;
+	top = tsd->tcache.top[ind];
+	if (tcache_bin_ncached(&tsd->tcache, ind) >= tcache_ncached_max[ind] ||
+	    tsd->tcache.low[ind] == TCACHE_EMPTY || top[-1] == ptr)
+		return (false);
+	FREE_KEY_WORD(ptr) = free_key;
+	tcache_bin_push(&tsd->tcache, ind, ptr);
+	tsd_count_dalloc(tsd, sz_index2size(ind));
+	return (true);
+}
+
 static NOINLINE void
 free_slow(void *ptr)
 {
+	if (unlikely(tsd_tls.counters_live) && free_live(&tsd_tls, ptr))
+		return;
 	ifree(ptr, pmap_lookup(ptr), 0, 0, TC_AUTO, "free");
 }
 
@@ -676,8 +766,13 @@ free_fast(void *ptr, size_t size, bool sized)
 		return (false);
 	FREE_KEY_WORD(ptr) = free_key;
 	*top = ptr;
+	/*
+	 * Hidden from gcc, fi here is not known to equal the fi of the load:
+	 * both accesses then take fi - 1 as a displacement, where gcc would
+	 * compute fi - 1 into a register once (one instruction more).
+	 */
+	__asm__("" : "+r"(fi));
 	tsd->tcache.top[fi - 1] = top + 1;
-	tsd->deallocated += sz_tab.index2size[fi - 1];
 	return (true);
 }
 
@@ -838,7 +933,7 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	    iralloc_inplace(ext, old_ind, usize, zero) != 0) {
 		if (tsd->state == TSD_NOMINAL) {
 			tsd_count_alloc(tsd, usize);
-			tsd->deallocated += old_usize;
+			tsd_count_dalloc(tsd, old_usize);
 		}
 		if (zero && usize > old_usize && old_ind < SC_NBINS)
 			memset((char *)ptr + old_usize, 0, usize - old_usize);
@@ -851,7 +946,7 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	    (q = arena_large_remap(ext, sz_size2index(usize))) != NULL) {
 		if (tsd->state == TSD_NOMINAL) {
 			tsd_count_alloc(tsd, usize);
-			tsd->deallocated += old_usize;
+			tsd_count_dalloc(tsd, old_usize);
 		}
 		return (q);
 	}
@@ -960,6 +1055,7 @@ mallocx(size_t size, int flags)
 
 		if (likely(p != NULL))
 			return (p);
+		malloc_fast_undo(size);
 	}
 	x = xflags_decode(flags);
 	return (imalloc(size, x.alignment, x.zero, x.tc, x.arena_ind,
@@ -1002,7 +1098,7 @@ xallocx(void *ptr, size_t size, size_t extra, int flags)
 		return (old_usize);
 	if (tsd->state == TSD_NOMINAL) {
 		tsd_count_alloc(tsd, got);
-		tsd->deallocated += old_usize;
+		tsd_count_dalloc(tsd, old_usize);
 	}
 	return (got);
 }

@@ -1044,7 +1044,7 @@ struct prof_tctx *
 prof_sample_prepare(struct tsd *tsd, size_t usize)
 {
 	struct prof_tls *pt = &prof_tls;
-	uint64_t now = tsd->allocated + usize, h;
+	uint64_t now = tsd_allocated(tsd) + usize, h;
 	const uintptr_t *frames;
 	struct prof_tctx *tctx;
 	struct prof_tcnt *c;
@@ -1253,8 +1253,8 @@ prof_tsd_init(struct tsd *tsd)
 
 	tsd->prof_active = opt.prof && __atomic_load_n(
 	    &prof_thread_active_init_now, __ATOMIC_RELAXED);
-	pt->last_event = tsd->allocated;
-	tsd->prof_sample_at = tsd->prof_active ? tsd->allocated +
+	pt->last_event = tsd_allocated(tsd);
+	tsd->prof_sample_at = tsd->prof_active ? tsd_allocated(tsd) +
 	    prof_sample_distance(pt) : UINT64_MAX;
 }
 
@@ -1433,9 +1433,9 @@ prof_ctl_thread_active(struct tsd *tsd, const bool *newval)
 
 	if (newval != NULL && opt.prof && *newval != old) {
 		tsd->prof_active = *newval;
-		tsd->prof_sample_at = *newval ? tsd->allocated +
+		tsd->prof_sample_at = *newval ? tsd_allocated(tsd) +
 		    prof_sample_distance(&prof_tls) : UINT64_MAX;
-		prof_tls.last_event = tsd->allocated;
+		prof_tls.last_event = tsd_allocated(tsd);
 		tsd_update_event(tsd);
 	}
 	return (old);

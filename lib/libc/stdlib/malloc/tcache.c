@@ -89,6 +89,48 @@ tcache_bins_clear(struct tcache *tcache)
 		tcache->top[ind] = tcache->low[ind] = tcache->high[ind] =
 		    TCACHE_EMPTY;
 	memset(tcache->nrequests, 0, sizeof(tcache->nrequests));
+	memset(tcache->moved, 0, sizeof(tcache->moved));
+}
+
+/* Fast-path frees of bin ind since its last fold (tcache.h). */
+static uint64_t
+tcache_bin_fast_frees(const struct tcache *tcache, unsigned ind)
+{
+	return (tcache_bin_ncached(tcache, ind) + tcache->nrequests[ind] -
+	    tcache->moved[ind]);
+}
+
+/* Adds the bin's fast-path frees to freed_bytes and starts it over. */
+static void
+tcache_bin_fold(struct tcache *tcache, unsigned ind)
+{
+	tcache->freed_bytes += tcache_bin_fast_frees(tcache, ind) *
+	    sz_index2size(ind);
+	tcache->moved[ind] = tcache_bin_ncached(tcache, ind) +
+	    tcache->nrequests[ind];
+}
+
+uint64_t
+tcache_fast_freed(const struct tcache *tcache)
+{
+	uint64_t bytes = tcache->freed_bytes;
+	unsigned ind;
+
+	for (ind = 0; ind < tcache_nbins; ind++)
+		bytes += tcache_bin_fast_frees(tcache, ind) *
+		    sz_index2size(ind);
+	return (bytes);
+}
+
+void
+tcache_frees_slow(struct tcache *tcache)
+{
+	unsigned ind;
+
+	tcache->frees_slow = true;
+	for (ind = 0; ind < tcache_nbins; ind++)
+		if (tcache->low[ind] != TCACHE_EMPTY)
+			tcache->high[ind] = tcache->low[ind];
 }
 
 /*
@@ -104,7 +146,8 @@ tcache_bin_open(struct tcache *tcache, unsigned ind)
 
 	slot[-1] = (void *)tcache_empty_block;
 	tcache->low[ind] = tcache->top[ind] = slot;
-	tcache->high[ind] = opt.junk_free || opt.harden ? slot :
+	tcache->high[ind] = opt.junk_free || opt.harden || tcache->frees_slow ?
+	    slot :
 	    slot + tcache_ncached_max[ind];
 }
 
@@ -145,6 +188,9 @@ tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep)
 	if (ncached <= keep)
 		return;
 	n = ncached - keep;
+	/* Folded first, as nrequests goes to the arena and ncached to keep. */
+	tcache_bin_fold(tcache, ind);
+	tcache->moved[ind] = keep;
 	/* Outside any lock: the blocks may be cold (tcache.h). */
 	for (i = 0; i < n; i++)
 		tcache_block_release(low[i], "free");
@@ -192,8 +238,11 @@ void
 tcache_destroy(struct tcache *tcache)
 {
 	void **stack = tcache->stack;
+	unsigned ind;
 
 	tcache_flush(tcache);
+	for (ind = 0; ind < tcache_nbins; ind++)
+		tcache_bin_fold(tcache, ind);
 	tcache_bins_clear(tcache);
 	tcache->stack = NULL;
 	if (stack == NULL)
@@ -212,6 +261,7 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 	void *p;
 
 	nrequests = ++tcache->nrequests[ind];
+	tcache->moved[ind]++;
 	if (ind >= SC_NBINS)
 		return (arena_large_alloc(arena, ind, PAGE, false));
 	tcache_bin_ready(tcache, ind);
@@ -257,6 +307,7 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 		FREE_KEY_WORD(p) = free_key;
 	}
 	tcache->top[ind] = tcache->low[ind] + got - 1;
+	tcache->moved[ind] += got - 1;
 	return (p);
 }
 
@@ -267,7 +318,7 @@ tcache_flush_push(struct tcache *tcache, unsigned ind, void *ptr)
 
 	if (tcache_bin_ncached(tcache, ind) >= cap)
 		tcache_bin_flush(tcache, ind, cap / 2);
-	*tcache->top[ind]++ = ptr;
+	tcache_bin_push(tcache, ind, ptr);
 }
 
 void

@@ -36,8 +36,19 @@ struct tcache {
 	void		**high[TCACHE_NBINS_MAX];
 	/* Hits and misses since the bin was last flushed. */
 	uint64_t	nrequests[TCACHE_NBINS_MAX];
+	/*
+	 * Frees into the cache are not counted where they happen (free's
+	 * fast path stores no counter): ncached + nrequests grows by one with
+	 * each, and every other change to that sum is added to moved, so the
+	 * fast path's frees since the bin's last fold (tcache.c) number
+	 * ncached + nrequests - moved, modulo 2^64.  freed_bytes holds the
+	 * folded ones.  Only the thread's own cache gets fast-path frees.
+	 */
+	uint64_t	moved[TCACHE_NBINS_MAX];
+	uint64_t	freed_bytes;
 	void		**stack;	/* memory behind the bins */
 	struct arena	*arena;		/* arena stats are merged to */
+	bool		frees_slow;	/* every free on the slow path */
 };
 
 /*
@@ -139,6 +150,10 @@ void	tcache_flush(struct tcache *tcache);
  */
 void	tcache_check(struct tcache *tcache, const char *fn);
 void	tcache_bin_open(struct tcache *tcache, unsigned ind);
+/* Bytes freed into the cache by free's fast path, ever. */
+uint64_t tcache_fast_freed(const struct tcache *tcache);
+/* From now on every free into the cache takes the slow path. */
+void	tcache_frees_slow(struct tcache *tcache);
 
 /* Bin ind (< tcache_nbins) of a cache with a stack, ready to push into. */
 ALWAYS_INLINE void
@@ -162,6 +177,14 @@ ALWAYS_INLINE unsigned
 tcache_bin_ncached(const struct tcache *tcache, unsigned ind)
 {
 	return ((unsigned)(tcache->top[ind] - tcache->low[ind]));
+}
+
+/* A push off free's fast path, which must not count as one of its frees. */
+ALWAYS_INLINE void
+tcache_bin_push(struct tcache *tcache, unsigned ind, void *ptr)
+{
+	*tcache->top[ind]++ = ptr;
+	tcache->moved[ind]++;
 }
 
 #endif /* !MALLOC_TCACHE_H */

@@ -60,7 +60,7 @@ tsd_numa_arena(void)
 void
 tsd_update_event(struct tsd *tsd)
 {
-	uint64_t at, left;
+	uint64_t allocated = tsd_allocated(tsd), at, left;
 
 	/* junk and zero need every allocation on the slow path. */
 	if (opt.junk_alloc || opt.zero || opt.harden)
@@ -69,8 +69,32 @@ tsd_update_event(struct tsd *tsd)
 		at = tsd->prof_sample_at;
 	else
 		at = tsd->tick_at;
-	left = at > tsd->allocated ? at - tsd->allocated - 1 : 0;
-	tsd->event_left = left > INT64_MAX ? INT64_MAX : (int64_t)left;
+	left = at > allocated ? at - allocated - 1 : 0;
+	if (left > INT64_MAX)
+		left = INT64_MAX;
+	tsd->event_at = at;
+	if (tsd->counters_live)
+		left = 0;	/* malloc_live() */
+	tsd->event_left = (int64_t)left;
+	tsd->alloc_mark = allocated + left;
+}
+
+uint64_t
+tsd_deallocated(const struct tsd *tsd)
+{
+	return (tsd->dealloc_slow + tcache_fast_freed(&tsd->tcache));
+}
+
+void
+tsd_counters_go_live(struct tsd *tsd)
+{
+	if (tsd->counters_live || tsd->state != TSD_NOMINAL)
+		return;
+	tsd->allocated_live = tsd_allocated(tsd);
+	tsd->deallocated_live = tsd_deallocated(tsd);
+	tsd->counters_live = true;
+	tcache_frees_slow(&tsd->tcache);
+	tsd_update_event(tsd);
 }
 
 void
@@ -119,7 +143,7 @@ tsd_boot(struct tsd *tsd)
 	if (arena == NULL)
 		arena = arena_get(0, false);
 	tsd_set_arena(tsd, arena);
-	tsd->tick_at = tsd->allocated + TSD_TICK_BYTES;
+	tsd->tick_at = tsd_allocated(tsd) + TSD_TICK_BYTES;
 	prof_tsd_init(tsd);
 	tsd_update_event(tsd);
 	/* pthread_setspecific may allocate: we are BOOTING, so that works. */

@@ -4,6 +4,7 @@
  * arenas, decay) doing what they say.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,10 @@
 #include <atf-c.h>
 
 #include "malloc_np.h"
+
+#ifndef nitems
+#define	nitems(x)	(sizeof(x) / sizeof((x)[0]))
+#endif
 
 /* Readable leaves and the size of their values; w: also writable. */
 static const struct node {
@@ -291,6 +296,130 @@ ATF_TC_BODY(thread_allocated_counts_exact_bytes, tc)
 	free(p);
 	ATF_CHECK_EQ(a1 + 114688, read_u64("thread.allocated"));
 	ATF_CHECK_EQ(d1 + 114688, read_u64("thread.deallocated"));
+}
+
+/*
+ * thread.allocated and thread.deallocated are exact however the bytes
+ * went: fast paths (whose counts are derived, not stored), refills,
+ * flushes, a cache switched off and on, large blocks, realloc and sized
+ * frees; and so are the allocatedp/deallocatedp counters once the thread
+ * has asked for them, with the same traffic.  In a thread of its own, so
+ * that it starts without live counters.
+ */
+#define	COUNT_SLOTS	600
+#define	COUNT_OPS	40000
+
+struct count_expect {
+	uint64_t	alloc, dalloc;
+	unsigned	bad;
+};
+
+static void
+count_check(struct count_expect *e, uint64_t a0, uint64_t d0,
+    const uint64_t *ap, const uint64_t *dp, int op)
+{
+	uint64_t a = read_u64("thread.allocated") - a0;
+	uint64_t d = read_u64("thread.deallocated") - d0;
+
+	if (a != e->alloc || d != e->dalloc ||
+	    (ap != NULL && (*ap - a0 != e->alloc || *dp - d0 != e->dalloc))) {
+		if (e->bad++ < 5)
+			fprintf(stderr, "op %d: allocated %ju (want %ju), "
+			    "deallocated %ju (want %ju)%s\n", op, (uintmax_t)a,
+			    (uintmax_t)e->alloc, (uintmax_t)d,
+			    (uintmax_t)e->dalloc, ap != NULL ? " live" : "");
+	}
+}
+
+static void
+count_traffic(struct count_expect *e, const uint64_t *ap, const uint64_t *dp)
+{
+	static const size_t sizes[] = { 1, 16, 24, 100, 512, 1000, 3000,
+	    8192, 20000, 32768, 40000, 300000 };
+	void *slot[COUNT_SLOTS] = { NULL };
+	uint64_t a0 = read_u64("thread.allocated");
+	uint64_t d0 = read_u64("thread.deallocated");
+	unsigned rnd = 12345, i, j;
+	bool off = false;
+	size_t sz, n;
+	int op;
+
+	for (op = 0; op < COUNT_OPS; op++) {
+		rnd = rnd * 1103515245 + 12345;
+		i = (rnd >> 8) % COUNT_SLOTS;
+		j = (rnd >> 20) % 8;
+		sz = sizes[(rnd >> 4) % (j == 0 ? nitems(sizes) : 6)];
+		if (slot[i] == NULL) {
+			slot[i] = (rnd & 1) ? calloc(1, sz) : malloc(sz);
+			ATF_REQUIRE(slot[i] != NULL);
+			e->alloc += malloc_usable_size(slot[i]);
+		} else if (j == 1) {
+			n = malloc_usable_size(slot[i]);
+			slot[i] = realloc(slot[i], sz);
+			ATF_REQUIRE(slot[i] != NULL);
+			if (malloc_usable_size(slot[i]) != n) {
+				e->dalloc += n;
+				e->alloc += malloc_usable_size(slot[i]);
+			}
+		} else {
+			n = malloc_usable_size(slot[i]);
+			if (j == 2)
+				sdallocx(slot[i], n, 0);
+			else
+				free(slot[i]);
+			e->dalloc += n;
+			slot[i] = NULL;
+		}
+		if (op % 997 == 0)
+			count_check(e, a0, d0, ap, dp, op);
+		if (op % 9973 == 0 && !off)
+			ATF_REQUIRE_EQ(0, mallctl("thread.tcache.flush", NULL,
+			    NULL, NULL, 0));
+		if (op % 7919 == 0) {
+			bool on = off;
+
+			ATF_REQUIRE_EQ(0, mallctl("thread.tcache.enabled", NULL,
+			    NULL, &on, sizeof(on)));
+			off = !off;
+		}
+	}
+	for (i = 0; i < COUNT_SLOTS; i++)
+		if (slot[i] != NULL) {
+			e->dalloc += malloc_usable_size(slot[i]);
+			free(slot[i]);
+		}
+	count_check(e, a0, d0, ap, dp, op);
+}
+
+static void *
+count_thread(void *arg)
+{
+	struct count_expect *e = arg;
+	uint64_t *ap, *dp;
+	size_t len = sizeof(ap);
+
+	count_traffic(&e[0], NULL, NULL);
+	ATF_REQUIRE_EQ(0, mallctl("thread.allocatedp", &ap, &len, NULL, 0));
+	ATF_REQUIRE_EQ(0, mallctl("thread.deallocatedp", &dp, &len, NULL, 0));
+	ATF_CHECK_EQ(*ap, read_u64("thread.allocated"));
+	ATF_CHECK_EQ(*dp, read_u64("thread.deallocated"));
+	count_traffic(&e[1], ap, dp);
+	return (NULL);
+}
+
+ATF_TC_WITHOUT_HEAD(thread_counts_exact_under_traffic);
+ATF_TC_BODY(thread_counts_exact_under_traffic, tc)
+{
+	struct count_expect e[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	pthread_t t;
+
+	ATF_REQUIRE_EQ(0, pthread_create(&t, NULL, count_thread, e));
+	ATF_REQUIRE_EQ(0, pthread_join(t, NULL));
+	ATF_CHECK(e[0].alloc > 10000000);
+	ATF_CHECK_EQ_MSG(0, e[0].bad, "%u mismatches, derived counters",
+	    e[0].bad);
+	ATF_CHECK_EQ_MSG(0, e[1].bad, "%u mismatches, live counters",
+	    e[1].bad);
 }
 
 ATF_TC_WITHOUT_HEAD(thread_tcache_flush_returns_cached_regions);
@@ -603,6 +732,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, mib_index_can_be_replaced);
 	ATF_TP_ADD_TC(tp, epoch_write_advances_epoch);
 	ATF_TP_ADD_TC(tp, thread_allocated_counts_exact_bytes);
+	ATF_TP_ADD_TC(tp, thread_counts_exact_under_traffic);
 	ATF_TP_ADD_TC(tp, thread_tcache_flush_returns_cached_regions);
 	ATF_TP_ADD_TC(tp, thread_tcache_enabled_toggles);
 	ATF_TP_ADD_TC(tp, explicit_tcache_create_use_destroy);
