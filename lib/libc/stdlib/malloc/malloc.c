@@ -42,11 +42,11 @@
  *   leave a slab (refill) or the slab goes (release), where blocks are
  *   written anyway; an earlier version kept the mark in the first word
  *   and made malloc check both (3 instructions more a pair).
- * - The budget of 40 instructions per malloc+free pair is not met: 58
- *   back to back, 64 through a window of 1000 live blocks, by callgrind
+ * - The budget of 40 instructions per malloc+free pair is not met: 54
+ *   back to back, 60 through a window of 1000 live blocks, by callgrind
  *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
- *   to 144).  Of the 58, 10 are the loop and the two calls through the
- *   PLT; malloc takes 20 and free 28.  What the others do not do: the
+ *   to 144).  Of the 54, 10 are the loop and the two calls through the
+ *   PLT; malloc takes 17 and free 27.  What the others do not do: the
  *   region check of free (a pointer into a block or not ours must be
  *   refused before it enters a cache: 7, the multiply and its tables),
  *   the double-free checks (4 in free, with the top-of-bin compare; 4
@@ -486,9 +486,13 @@ malloc_fast(size_t size)
 	void **top;
 	void *p;
 
-	if (unlikely(size > SC_LOOKUP_MAX))
+	/* The direct table's sizes first: their path has one compare. */
+	if (likely(size <= SC_DIRECT_MAX))
+		ind = sz_tab.lookup_direct[size];
+	else if (size <= SC_LOOKUP_MAX)
+		ind = sz_lookup_index(size);
+	else
 		return (NULL);
-	ind = sz_lookup_index(size);
 	usize = sz_tab.index2size[ind];
 	/*
 	 * In a register: gcc would otherwise subtract the table entry from a
@@ -510,7 +514,13 @@ malloc_fast(size_t size)
 	 */
 	if (unlikely(!tcache_block_ok(p)))
 		return (NULL);
-	tsd->tcache.top[ind] = top - 1;
+	/*
+	 * Hidden from gcc, ind here is not known to be the ind of the load,
+	 * so the pop is one subtraction in memory, where gcc would subtract
+	 * in the register it loaded top into and store that (one more).
+	 */
+	__asm__("" : "+r"(ind));
+	tsd->tcache.top[ind]--;
 	tsd->tcache.nrequests[ind]++;
 	FREE_KEY_WORD(p) = 0;
 	return (p);
@@ -768,11 +778,12 @@ free_fast(void *ptr, size_t size, bool sized)
 	*top = ptr;
 	/*
 	 * Hidden from gcc, fi here is not known to equal the fi of the load:
-	 * both accesses then take fi - 1 as a displacement, where gcc would
-	 * compute fi - 1 into a register once (one instruction more).
+	 * the push is one addition in memory, and both accesses take fi - 1
+	 * as a displacement, where gcc would compute fi - 1 into a register,
+	 * add to the top it loaded and store that (two more).
 	 */
 	__asm__("" : "+r"(fi));
-	tsd->tcache.top[fi - 1] = top + 1;
+	tsd->tcache.top[fi - 1]++;
 	return (true);
 }
 

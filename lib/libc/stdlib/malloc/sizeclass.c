@@ -102,6 +102,9 @@ sizeclass_boot(void)
 			ind++;
 		sz_tab.lookup[s >> LG_QUANTUM] = (uint8_t)ind;
 	}
+	for (s = 0; s <= SC_DIRECT_MAX; s++)
+		sz_tab.lookup_direct[s] =
+		    sz_tab.lookup[(s + QUANTUM - 1) >> LG_QUANTUM];
 	for (ind = 0; ind < SC_NBINS; ind++)
 		bin_info_init(ind, class_size(ind));
 }
