@@ -804,39 +804,67 @@ slab_take_random(struct extent *slab, const struct bin_info *bi,
 	    (unsigned)slab->nfree);
 }
 
+/* Clears bits [from, to) of a slab's bitmap. */
+static void
+bitmap_clear_range(uint64_t *bitmap, unsigned from, unsigned to)
+{
+	unsigned w;
+	uint64_t mask;
+
+	for (w = from / 64; w * 64 < to; w++) {
+		mask = ~(uint64_t)0;
+		if (w * 64 < from)
+			mask <<= from % 64;
+		if (to - w * 64 < 64)
+			mask &= ((uint64_t)1 << (to % 64)) - 1;
+		bitmap[w] &= ~mask;
+	}
+}
+
 /*
- * Takes up to n free regions of slab, lowest addresses first.  n is at
- * least 1: the inner loop takes a region before it compares got with n.
- * Lowest first means that the regions ever handed out are those below
- * slab->untouched; the others are tagged FILL_UNTOUCHED (tcache.h).
+ * Takes up to n free regions of slab, lowest addresses first.  Lowest
+ * first means that the regions ever handed out are those below
+ * slab->untouched, and that every region from there up is free: the
+ * bitmap is searched below it only, and regions above are counted off
+ * by address, tagged FILL_UNTOUCHED (tcache.h).  A fresh slab's fill
+ * (frag: most of them) then costs a store per region, not a bit search.
  */
 static unsigned
 slab_take(struct extent *slab, const struct bin_info *bi, void **out,
     unsigned n)
 {
 	size_t reg_size = bi->reg_size;
-	unsigned w, got = 0, idx = 0;
-	uint64_t bits;
+	unsigned untouched = slab->untouched, w, got = 0, k, end;
+	uint64_t bits, taken;
+	uintptr_t p;
 
-	for (w = 0; w < SC_BITMAP_WORDS; w++) {
+	for (w = 0; w * 64 < untouched && got < n; w++) {
 		bits = slab->bitmap[w];
+		if (untouched - w * 64 < 64)
+			bits &= ((uint64_t)1 << (untouched % 64)) - 1;
 		if (bits == 0)
 			continue;
+		taken = bits;
 		do {
-			idx = w * 64 + (unsigned)__builtin_ctzll(bits);
-			out[got++] = (void *)((slab->addr +
-			    (size_t)idx * reg_size) |
-			    (idx >= slab->untouched ? FILL_UNTOUCHED : 0));
+			out[got++] = (void *)(slab->addr + (size_t)(w * 64 +
+			    (unsigned)__builtin_ctzll(bits)) * reg_size);
 			bits &= bits - 1;
 		} while (bits != 0 && got < n);
-		slab->bitmap[w] = bits;
-		if (got == n)
-			break;
+		slab->bitmap[w] &= ~(taken ^ bits);
 	}
-	if (idx >= slab->untouched)
-		slab->untouched = (uint16_t)(idx + 1);
+	k = bi->nregs - untouched;
+	if (k > n - got)
+		k = n - got;
+	if (k > 0) {
+		p = (slab->addr + (size_t)untouched * reg_size) |
+		    FILL_UNTOUCHED;
+		for (end = got + k; got < end; got++, p += reg_size)
+			out[got] = (void *)p;
+		bitmap_clear_range(slab->bitmap, untouched, untouched + k);
+		slab->untouched = (uint16_t)(untouched + k);
+	}
 	/*
-	 * The bitmap ran out (got < n) with regions still counted free, or
+	 * The slab ran out (got < n) with regions still counted free, or
 	 * held more than counted: the slab's metadata was overwritten, and
 	 * going on would hand out a region twice or loop for ever.
 	 */
