@@ -987,7 +987,8 @@ realloc_fits(void *ptr, size_t size)
 		return (false);
 	if (pmap_entry_is_slab(e))
 		return (sz_region_valid(ind, (uintptr_t)ptr - base) &&
-		    FREE_KEY_WORD(ptr) != free_key);
+		    FREE_KEY_WORD(ptr) != free_key &&
+		    FREE_KEY_WORD(ptr) != slab_mark);
 	/* Large: its first byte, and not a sample (iralloc ends those). */
 	return ((uintptr_t)ptr == base && e.ext != NULL &&
 	    e.ext->prof_tctx == NULL);

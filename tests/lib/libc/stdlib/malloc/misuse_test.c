@@ -599,6 +599,27 @@ realloc_freed(void *arg)
 	SURVIVED();
 }
 
+/*
+ * The same once the block is back in its slab (the cache flushed):
+ * realloc's fast path refuses the slab's mark as it refuses the key.
+ */
+static void
+realloc_freed_flushed(void *arg)
+{
+	size_t n = *(size_t *)arg;
+	void *p, *q;
+
+	p = malloc(n);
+	memset(p, 1, n);
+	child_report_ptr("addr", p);
+	q = ptr_launder(p);
+	free(p);
+	if (mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+		_exit(3);
+	q = realloc(q, n);
+	SURVIVED();
+}
+
 ATF_TC_WITHOUT_HEAD(realloc_of_freed_block_aborts);
 ATF_TC_BODY(realloc_of_freed_block_aborts, tc)
 {
@@ -607,6 +628,8 @@ ATF_TC_BODY(realloc_of_freed_block_aborts, tc)
 	expect_abort(realloc_freed, &small,
 	    "<malloc>: realloc(): double free of %s");
 	expect_abort(realloc_freed, &large,
+	    "<malloc>: realloc(): double free of %s");
+	expect_abort(realloc_freed_flushed, &small,
 	    "<malloc>: realloc(): double free of %s");
 }
 
