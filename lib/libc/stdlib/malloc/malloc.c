@@ -42,11 +42,11 @@
  *   leave a slab (refill) or the slab goes (release), where blocks are
  *   written anyway; an earlier version kept the mark in the first word
  *   and made malloc check both (3 instructions more a pair).
- * - The budget of 40 instructions per malloc+free pair is not met: 54
- *   back to back, 60 through a window of 1000 live blocks, by callgrind
+ * - The budget of 40 instructions per malloc+free pair is not met: 53
+ *   back to back, 59 through a window of 1000 live blocks, by callgrind
  *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
- *   to 144).  Of the 54, 10 are the loop and the two calls through the
- *   PLT; malloc takes 17 and free 27.  What the others do not do: the
+ *   to 144).  Of the 53, 10 are the loop and the two calls through the
+ *   PLT; malloc takes 17 and free 26.  What the others do not do: the
  *   region check of free (a pointer into a block or not ours must be
  *   refused before it enters a cache: 7, the multiply and its tables),
  *   the double-free checks (4 in free, with the top-of-bin compare; 4

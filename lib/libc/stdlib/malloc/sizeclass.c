@@ -77,7 +77,7 @@ bin_info_init(unsigned ind, size_t reg_size)
 	e = m * reg_size;
 	if (e == 0 && bi->nregs * reg_size != best * PAGE)
 		abort();	/* a power of two that leaves a slab tail */
-	sz_tab.region_mul[ind + 1] = m;
+	sz_tab.region_negmul[ind + 1] = 0 - m;
 	sz_tab.region_add[ind + 1] = (uint64_t)PMAP_SLAB_TAG(ind) * m;
 	sz_tab.region_lim[ind + 1] = e == 0 ? 1 : bi->nregs * e;
 	sz_tab.div_shift[ind] = (uint8_t)__builtin_ctzll(reg_size);

@@ -57,7 +57,7 @@ struct bin_info {
  */
 struct sz_tables {
 	size_t		index2size[SC_NSIZES];
-	uint64_t	region_mul[SC_NBINS + 1];
+	uint64_t	region_negmul[SC_NBINS + 1];	/* -m */
 	uint64_t	region_add[SC_NBINS + 1];
 	uint64_t	region_lim[SC_NBINS + 1];
 	uint64_t	div_inv[SC_NBINS];	/* inverse of reg_size's odd part */
@@ -138,7 +138,8 @@ sz_region_index(unsigned ind, uintptr_t off)
 ALWAYS_INLINE bool
 sz_region_start(uintptr_t fi, uintptr_t p, uintptr_t bits)
 {
-	return ((p - bits) * sz_tab.region_mul[fi] + sz_tab.region_add[fi] <
+	/* (bits - p) * -m: gcc subtracts into bits, where p needs a copy. */
+	return ((bits - p) * sz_tab.region_negmul[fi] + sz_tab.region_add[fi] <
 	    sz_tab.region_lim[fi]);
 }
 
@@ -146,7 +147,7 @@ sz_region_start(uintptr_t fi, uintptr_t p, uintptr_t bits)
 ALWAYS_INLINE bool
 sz_region_valid(unsigned ind, uintptr_t off)
 {
-	return ((uint64_t)off * sz_tab.region_mul[ind + 1] <
+	return ((0 - (uint64_t)off) * sz_tab.region_negmul[ind + 1] <
 	    sz_tab.region_lim[ind + 1]);
 }
 
