@@ -28,11 +28,12 @@ CWARNFLAGS?=	-Wall -Wextra
 # Each object gets a .d file listing the headers it read (see bsd.dep.mk).
 DEPFLAGS?=	-MD -MP
 
+# CFLAGS.<file>.c: flags for one source file only, as in FreeBSD.
 .SUFFIXES:
 .SUFFIXES: .o .c
 .c.o:
-	${CC} -std=${CSTD} ${CFLAGS} ${CWARNFLAGS} ${CPPFLAGS} ${DEPFLAGS} \
-	    -c ${.IMPSRC} -o ${.TARGET}
+	${CC} -std=${CSTD} ${CFLAGS} ${CFLAGS.${.IMPSRC:T}} ${CWARNFLAGS} \
+	    ${CPPFLAGS} ${DEPFLAGS} -c ${.IMPSRC} -o ${.TARGET}
 
 # Object directories, FreeBSD style.  The prefix goes into the environment
 # so that every sub-make (and bmake's own start-up lookup) agrees on it.

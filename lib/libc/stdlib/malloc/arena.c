@@ -80,8 +80,9 @@ arena_new_locked(unsigned ind, extent_hooks_t *hooks)
 	ecache_init(&arena->retained, EXTENT_RETAINED);
 	arena->dirty_decay_ms = opt.dirty_decay_ms;
 	arena->muzzy_decay_ms = opt.muzzy_decay_ms;
-	decay_init(&arena->dirty_decay, arena->dirty_decay_ms, clock_ns());
-	decay_init(&arena->muzzy_decay, arena->muzzy_decay_ms, clock_ns());
+	/* The epochs start at the first pages cached (decay.h). */
+	decay_init(&arena->dirty_decay, arena->dirty_decay_ms, 0);
+	decay_init(&arena->muzzy_decay, arena->muzzy_decay_ms, 0);
 	arena->grow_next = GROW_MIN;
 	arena->grow_limit = GROW_MAX;
 	for (i = 0; i < SC_NBINS; i++)

@@ -10,6 +10,7 @@
  * the process aborts once all sources are read.
  */
 #ifdef __linux__
+#define	_GNU_SOURCE		/* secure_getenv */
 #include <sys/auxv.h>
 #endif
 #include <errno.h>
@@ -266,25 +267,47 @@ conf_issetid(void)
 #endif
 }
 
+/*
+ * The environment variable, or NULL in a set-id process.  glibc's
+ * secure_getenv rather than getauxval and getenv: one libc function on the
+ * start-up path instead of two (each may fault in 64 KiB of libc text that
+ * a program would not otherwise touch).
+ */
+static const char *
+conf_getenv(const char *name)
+{
+#ifdef __GLIBC__
+	return (secure_getenv(name));
+#else
+	return (conf_issetid() ? NULL : getenv(name));
+#endif
+}
+
 void
 conf_boot(unsigned ncpus)
 {
-	char linkbuf[PATH_MAX];
+	/*
+	 * Static, not on the stack: init runs once (under init_mutex), and a
+	 * PATH_MAX frame put readlink and everything called after it on
+	 * another stack page.  readlink writes only what it returns, so the
+	 * page stays untouched unless the link exists (Makefile.inc links
+	 * conf.c after the modules whose variables start-up writes).
+	 */
+	static char linkbuf[PATH_MAX];
 	const char *path, *env;
 	ssize_t n;
-	bool secure = conf_issetid();
 
 	if (&malloc_conf != NULL && malloc_conf != NULL)
 		conf_parse(malloc_conf, "malloc_conf");
 	path = "/etc/malloc.conf";
-	if (!secure && (env = getenv("MALLOC_CONF_LINK")) != NULL)
+	if ((env = conf_getenv("MALLOC_CONF_LINK")) != NULL)
 		path = env;
 	n = readlink(path, linkbuf, sizeof(linkbuf) - 1);
 	if (n > 0) {
 		linkbuf[n] = '\0';
 		conf_parse(linkbuf, path);
 	}
-	if (!secure && (env = getenv("MALLOC_CONF")) != NULL)
+	if ((env = conf_getenv("MALLOC_CONF")) != NULL)
 		conf_parse(env, "MALLOC_CONF");
 	if (opt.narenas == 0)
 		opt.narenas = ncpus * 4 > 4095 ? 4095 : ncpus * 4;

@@ -126,6 +126,8 @@ decay_note(struct decay *d, uint64_t now_ns, size_t npages)
 		d->nreused += d->nunpurged - npages;
 		d->nunpurged = npages;
 	}
+	if (d->epoch_ns == 0)
+		d->epoch_ns = now_ns;
 	if (now_ns < d->epoch_ns + d->interval_ns)
 		return;
 	nadvance = (now_ns - d->epoch_ns) / d->interval_ns;

@@ -19,7 +19,7 @@
 struct decay {
 	ssize_t		decay_ms;	/* settings the state was built for */
 	uint64_t	interval_ns;	/* epoch length */
-	uint64_t	epoch_ns;	/* start of the current epoch */
+	uint64_t	epoch_ns;	/* start of the current epoch; 0: none yet */
 	size_t		nunpurged;	/* cache size the epoch's growth is over */
 	size_t		npages_seen;	/* cache size at the last call */
 	size_t		backlog_limit;	/* the backlog's weighted sum */
@@ -38,7 +38,10 @@ struct decay {
 /*
  * decay_init sets up d in zeroed memory, writing only its first fields, so
  * that the backlog's pages stay untouched until used; decay_reset starts d
- * over from any state (new settings).
+ * over from any state (new settings).  now_ns 0: the first epoch starts at
+ * the first decay_note, so that an arena's creation reads no clock (a
+ * process that never caches a page never calls clock_gettime, whose libc
+ * page it might otherwise never touch).
  */
 void	decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns);
 void	decay_reset(struct decay *d, ssize_t decay_ms, uint64_t now_ns);

@@ -64,16 +64,15 @@
  * - Background threads stay off by default, as in jemalloc (see malloc(3)
  *   TUNING); purging is driven by allocation activity instead.
  */
-#define	_GNU_SOURCE		/* sched_getaffinity, CPU_COUNT */
 #include <sys/mman.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/random.h>
+#include <sys/syscall.h>
 #endif
 
 #include "arena.h"
@@ -110,15 +109,34 @@ static bool		init_busy;
 
 /* Initialisation ---------------------------------------------------------- */
 
+/*
+ * The CPUs this process may run on.  Linux: the affinity system call and
+ * our own bit count, not glibc's sched_getaffinity and CPU_COUNT: those
+ * two sit in text pages a program otherwise never touches, and every
+ * libc function start-up calls can fault in 64 KiB of libc (fault-around)
+ * in every process.  syscall(2) shares its page with mmap, which we call
+ * anyway.
+ */
 static unsigned
 ncpus_online(void)
 {
 	long n;
 #ifdef __linux__
-	cpu_set_t set;
+	unsigned long mask[1024 / (8 * sizeof(unsigned long))], m;
+	unsigned count = 0;
+	long i;
 
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return ((unsigned)CPU_COUNT(&set));
+	/*
+	 * The kernel returns the bytes it wrote, a multiple of a long.  A
+	 * loop, not __builtin_popcountl: without -mpopcnt that is a call to
+	 * libgcc's __popcountdi2, linked at the far end of our text.
+	 */
+	n = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
+	for (i = 0; i < n / (long)sizeof(mask[0]); i++)
+		for (m = mask[i]; m != 0; m &= m - 1)
+			count++;
+	if (count > 0)
+		return (count);
 #endif
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return (n > 0 ? (unsigned)n : 1);
