@@ -32,15 +32,19 @@
  * Locking: prof_lock (RANK_PROF) protects the stack table, the thread
  * records, the sample records' free list, the recent ring, the counters
  * and the dump sequence numbers; dumps are written while holding it (into
- * a static buffer, so no large stack frame is needed).  A sampled free
- * takes no lock: its record is pushed onto a lock-free deferred list that
- * the next lock holder drains before anything reads a count (records in
- * the recent ring excepted, see prof_sample_free).  A thread that holds
- * the lock marks itself busy (prof_tls.busy): an allocation made
- * meanwhile on that thread (a signal handler, a user's write callback) is
- * not sampled, and its sampled frees are always deferred, so nothing here
- * can deadlock on itself.  A sample of a stack its thread has seen takes
- * the lock once, at its commit (struct prof_tls).
+ * a static buffer, so no large stack frame is needed).  Neither a
+ * sample's commit nor its free takes the lock: the record is pushed onto
+ * a lock-free list (committed, deferred) that the next lock holder
+ * drains before it reads a count (prof_drain).  The exceptions: while the
+ * recent ring, interval dumps or gdump are on, a commit takes the lock
+ * (prof_commit_locked), and so does the free of a record still in the
+ * ring (prof_sample_free).  A thread that holds the lock marks itself
+ * busy (prof_tls.busy): an allocation made meanwhile on that thread (a
+ * signal handler, a user's write callback) is not sampled, and its
+ * sampled frees are always deferred, so nothing here can deadlock on
+ * itself.  A sample of a stack its thread has seen takes no lock; the
+ * thread takes it to fetch PROF_SPARES records at a time (struct
+ * prof_tls).
  */
 #define	_GNU_SOURCE
 #include <sys/types.h>
@@ -123,13 +127,18 @@ struct prof_stack {
 };
 
 /*
- * The record of one sampled allocation (prof.h's struct prof_tctx): from
- * prof_sample_prepare until its block is freed, then on the free list.
- * epoch != prof_epoch means a prof.reset came in between: its free is not
- * subtracted from counters that no longer include it.
+ * The record of one sampled allocation (prof.h's struct prof_tctx): a
+ * thread's spare, then from prof_sample_prepare until its block is freed,
+ * then on the free list.  Its counts are added when the lock holder
+ * drains it from the committed list (or at once by a locked commit), and
+ * epoch is stamped then: epoch != prof_epoch means a prof.reset came in
+ * between, and its free is not subtracted from counters that no longer
+ * include it.  A record may be on the committed and the deferred list at
+ * once, hence two links.
  */
 struct prof_tctx {
-	struct prof_tctx	*next;		/* free or deferred list */
+	struct prof_tctx	*next;		/* spare, deferred or free list */
+	struct prof_tctx	*committed_next;
 	struct prof_tcnt	*tcnt;
 	uint64_t		 epoch;
 	size_t			 usize;
@@ -150,19 +159,21 @@ struct prof_recent {
 
 /*
  * Per thread, beside struct tsd (whose layout is not ours).  A sample of
- * a stack the thread has seen before takes no lock until its commit: seen
- * holds the thread's share of its last stacks, by hash (never stale:
- * shares are never freed), and spare the record for its next sample,
- * taken from the free list by the previous commit.
+ * a stack the thread has seen before takes no lock: seen holds the
+ * thread's share of its last stacks, by hash (never stale: shares are
+ * never freed), and spares up to PROF_SPARES records for its next
+ * samples, fetched under the lock when the list runs out (a lock pair is
+ * some 75 instructions).
  */
 #define	PROF_SEEN		16	/* power of 2 */
+#define	PROF_SPARES		8
 struct prof_tls {
 	uint64_t		 rng;		/* xorshift state, never 0 */
 	uint64_t		 last_event;	/* allocated at the last event */
 	uint64_t		 interval_bytes; /* prepare -> commit */
 	struct prof_thread	*thread;
 	struct prof_tcnt	*seen[PROF_SEEN];
-	struct prof_tctx	*spare;
+	struct prof_tctx	*spares;	/* linked by next */
 	uintptr_t		 stack_lo;	/* the thread's stack, for */
 	uintptr_t		 stack_hi;	/* the fp walk: [lo, hi) */
 	uint8_t			 stack_state;	/* PROF_STACK_* */
@@ -185,7 +196,10 @@ static struct prof_stack **prof_buckets;
 static size_t		prof_nbuckets, prof_nstacks;
 static struct prof_thread *prof_threads;
 static struct prof_tctx	*prof_tctx_free;
+static struct prof_tctx	*prof_committed;	/* atomic push, see above */
 static struct prof_tctx	*prof_deferred;		/* atomic push, see above */
+/* Whether a commit takes the lock (atomic): ring, interval or gdump on. */
+static bool		prof_commit_locked;
 static struct prof_cnt	prof_total;
 static uint64_t		prof_epoch;
 static uint64_t		prof_next_uid;		/* atomic */
@@ -767,21 +781,40 @@ prof_tctx_release(struct prof_tctx *tctx)
 	prof_tctx_free = tctx;
 }
 
-/* Enters the profiler's critical section on this thread. */
+/*
+ * Counts the records committed and freed since the last drain; lock held.
+ * The freed are taken first: a record's commit was pushed before its free
+ * (the block was allocated before it was freed), so every record taken
+ * from the deferred list is in the committed batch taken after, or in an
+ * earlier one, and its counts are added (and its epoch stamped) before
+ * they are subtracted.
+ */
 static void
-prof_enter(void)
+prof_drain(void)
 {
-	struct prof_tctx *d, *next;
+	struct prof_tctx *c, *d, *next;
 
-	prof_tls.busy = true;
-	mlock_lock(&prof_lock);
-	if (__atomic_load_n(&prof_deferred, __ATOMIC_RELAXED) == NULL)
-		return;
 	d = __atomic_exchange_n(&prof_deferred, NULL, __ATOMIC_ACQUIRE);
+	c = __atomic_exchange_n(&prof_committed, NULL, __ATOMIC_ACQUIRE);
+	for (; c != NULL; c = c->committed_next) {
+		c->epoch = prof_epoch;
+		prof_cnt_add(&c->tcnt->cnt, c->usize);
+	}
 	for (; d != NULL; d = next) {
 		next = d->next;
 		prof_tctx_release(d);
 	}
+}
+
+/* Enters the profiler's critical section on this thread. */
+static void
+prof_enter(void)
+{
+	prof_tls.busy = true;
+	mlock_lock(&prof_lock);
+	if (__atomic_load_n(&prof_deferred, __ATOMIC_RELAXED) != NULL ||
+	    __atomic_load_n(&prof_committed, __ATOMIC_RELAXED) != NULL)
+		prof_drain();
 }
 
 static void
@@ -1002,25 +1035,29 @@ prof_mapped(void)
 
 /* Sampling ---------------------------------------------------------------- */
 
-/* A record for the thread's next sample, if it has none; prof_lock held. */
+/* Records for the thread's next samples, if it has none; prof_lock held. */
 static void
-prof_spare_fill(struct prof_tls *pt)
+prof_spares_fill(struct prof_tls *pt)
 {
 	struct prof_tctx *tctx;
+	unsigned i;
 
-	if (pt->spare != NULL)
+	if (pt->spares != NULL)
 		return;
-	if ((tctx = prof_tctx_free) != NULL)
-		prof_tctx_free = tctx->next;
-	else
-		tctx = base_alloc(sizeof(*tctx), CACHELINE);
-	pt->spare = tctx;
+	for (i = 0; i < PROF_SPARES; i++) {
+		if ((tctx = prof_tctx_free) != NULL)
+			prof_tctx_free = tctx->next;
+		else if ((tctx = base_alloc(sizeof(*tctx), CACHELINE)) == NULL)
+			return;
+		tctx->next = pt->spares;
+		pt->spares = tctx;
+	}
 }
 
 /*
  * The thread's share of the stack frames[0, n) (hash h), found or made
- * under prof_lock, and remembered in pt->seen; the spare record made
- * ready.  NULL when out of memory.
+ * under prof_lock, and remembered in pt->seen; spare records made ready.
+ * NULL when out of memory.
  */
 static NOINLINE struct prof_tcnt *
 prof_tcnt_find(struct prof_tls *pt, const char *name,
@@ -1035,7 +1072,7 @@ prof_tcnt_find(struct prof_tls *pt, const char *name,
 	    (s = prof_stack_get(frames, n, h)) != NULL &&
 	    (c = prof_tcnt_get(s, t)) != NULL)
 		pt->seen[h & (PROF_SEEN - 1)] = c;
-	prof_spare_fill(pt);
+	prof_spares_fill(pt);
 	prof_leave();
 	return (c);
 }
@@ -1064,16 +1101,16 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	h = prof_hash(frames, n);
 	c = pt->seen[h & (PROF_SEEN - 1)];
 	if (c == NULL || !prof_stack_is(c->stack, frames, n, h) ||
-	    pt->spare == NULL) {
+	    pt->spares == NULL) {
 		c = prof_tcnt_find(pt, tsd->prof_name, frames, n, h);
-		if (c == NULL || pt->spare == NULL) {
+		if (c == NULL || pt->spares == NULL) {
 			pt->busy = false;
 			return (NULL);
 		}
 	}
 	pt->busy = false;
-	tctx = pt->spare;
-	pt->spare = NULL;
+	tctx = pt->spares;
+	pt->spares = tctx->next;
 	tctx->tcnt = c;
 	tctx->next = NULL;
 	tctx->recent_id = 0;
@@ -1111,14 +1148,35 @@ prof_recent_add(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	tctx->recent_id = r->id;
 }
 
+/* Sets prof_commit_locked after a change of what it depends on; locked. */
+static void
+prof_commit_locked_update(void)
+{
+	__atomic_store_n(&prof_commit_locked, opt.lg_prof_interval >= 0 ||
+	    prof_recent_max != 0 || prof_gdump_now, __ATOMIC_RELAXED);
+}
+
+/*
+ * Usually a push onto the committed list, counted by the next lock holder
+ * (prof_drain); the recent ring and the dump triggers need the lock.
+ */
 void
 prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 {
 	struct prof_tls *pt = &prof_tls;
+	struct prof_tctx *head;
 	size_t mapped;
 
-	prof_enter();
 	tctx->usize = usize;
+	if (!__atomic_load_n(&prof_commit_locked, __ATOMIC_RELAXED)) {
+		head = __atomic_load_n(&prof_committed, __ATOMIC_RELAXED);
+		do
+			tctx->committed_next = head;
+		while (!__atomic_compare_exchange_n(&prof_committed, &head,
+		    tctx, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+		return;
+	}
+	prof_enter();
 	tctx->epoch = prof_epoch;
 	prof_cnt_add(&tctx->tcnt->cnt, usize);
 	prof_recent_add(tctx, ptr, usize);
@@ -1134,14 +1192,13 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 		prof_gdump_max = mapped;
 		prof_dump_auto('u', &prof_dump_useq);
 	}
-	prof_spare_fill(pt);
 	prof_leave();
 }
 
 /*
  * The record goes onto the deferred list, without a lock: the next holder
- * of prof_lock (a commit, a dump, exit's leak report) subtracts it before
- * it reads a count.  Only a record still in the recent ring is released
+ * of prof_lock (a thread fetching records, a dump, exit's leak report)
+ * subtracts it before it reads a count.  Only a record still in the recent ring is released
  * here and now, so that the ring tells this free's time and thread; and
  * then not if this thread's own critical section was interrupted.
  */
@@ -1208,6 +1265,7 @@ prof_boot(void)
 	prof_active_now = opt.prof && opt.prof_active;
 	prof_thread_active_init_now = opt.prof_thread_active_init;
 	prof_gdump_now = opt.prof_gdump;
+	prof_commit_locked_update();
 	memcpy(prof_prefix_now, opt.prof_prefix, sizeof(prof_prefix_now));
 	prof_entries[0] = (uintptr_t)malloc;
 	prof_entries[1] = (uintptr_t)calloc;
@@ -1262,13 +1320,16 @@ void
 prof_thread_exit(void)
 {
 	struct prof_tls *pt = &prof_tls;
+	struct prof_tctx *tctx;
 
-	if (pt->spare == NULL)
+	if (pt->spares == NULL)
 		return;
 	prof_enter();
-	pt->spare->next = prof_tctx_free;
-	prof_tctx_free = pt->spare;
-	pt->spare = NULL;
+	while ((tctx = pt->spares) != NULL) {
+		pt->spares = tctx->next;
+		tctx->next = prof_tctx_free;
+		prof_tctx_free = tctx;
+	}
 	prof_leave();
 }
 
@@ -1313,8 +1374,12 @@ prof_ctl_gdump(const bool *newval)
 {
 	bool old = __atomic_load_n(&prof_gdump_now, __ATOMIC_RELAXED);
 
-	if (newval != NULL)
+	if (newval != NULL) {
+		prof_enter();
 		__atomic_store_n(&prof_gdump_now, *newval, __ATOMIC_RELAXED);
+		prof_commit_locked_update();
+		prof_leave();
+	}
 	return (old);
 }
 
@@ -1455,6 +1520,7 @@ prof_ctl_recent_alloc_max(const ssize_t *newval)
 			prof_recent_cap = 0;
 			prof_recent_next = 0;
 		}
+		prof_commit_locked_update();
 	}
 	prof_leave();
 	return (old);
