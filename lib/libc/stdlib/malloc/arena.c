@@ -1137,6 +1137,14 @@ arena_sample_alloc(struct arena *arena, unsigned ind, bool zero)
 	struct extent *ext = NULL;
 	unsigned i;
 
+	/*
+	 * The slot filled last first: its extent is the likeliest to be in
+	 * the cache, and the slots of a loop's samples are seldom the first.
+	 */
+	i = __atomic_load_n(&arena->sample_last, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&arena->samples[i], __ATOMIC_RELAXED) != NULL)
+		ext = __atomic_exchange_n(&arena->samples[i], NULL,
+		    __ATOMIC_ACQUIRE);
 	for (i = 0; i < ARENA_SAMPLES_MAX && ext == NULL; i++)
 		if (__atomic_load_n(&arena->samples[i], __ATOMIC_RELAXED) !=
 		    NULL)
@@ -1182,6 +1190,8 @@ arena_sample_dalloc(struct extent *ext)
 		    NULL && __atomic_compare_exchange_n(&arena->samples[i],
 		    &empty, ext, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
 			__atomic_fetch_add(&arena->sample_nput, 1,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&arena->sample_last, i,
 			    __ATOMIC_RELAXED);
 			return;
 		}

@@ -83,6 +83,7 @@ struct arena {
 	 */
 	struct extent		*samples[ARENA_SAMPLES_MAX];
 	uint64_t		sample_ntake, sample_nput;	/* atomic */
+	unsigned		sample_last;	/* atomic: slot last filled */
 	size_t			allocated_large;
 	uint64_t		nmalloc_large, ndalloc_large;
 	extent_hooks_t		*hooks;

@@ -166,7 +166,7 @@ struct prof_recent {
  * some 75 instructions).
  */
 #define	PROF_SEEN		16	/* power of 2 */
-#define	PROF_SPARES		8
+#define	PROF_SPARES		16
 struct prof_tls {
 	uint64_t		 rng;		/* xorshift state, never 0 */
 	uint64_t		 last_event;	/* allocated at the last event */
@@ -449,7 +449,10 @@ prof_entries_measure(void)
 }
 
 #if PROF_FP_WALK
-/* Whether the call that returns to ret was made by an entry point. */
+/*
+ * Whether the call that returns to ret was made by an entry point; the
+ * caller has found ret - 1 in [prof_entry_lo, prof_entry_hi).
+ */
 static inline bool
 prof_ret_in_entry(uintptr_t ret)
 {
@@ -457,8 +460,6 @@ prof_ret_in_entry(uintptr_t ret)
 
 	/* ret - 1: a call that ends a function returns past its end. */
 	ret--;
-	if (ret < prof_entry_lo || ret >= prof_entry_hi)
-		return (false);
 	for (i = 0; i < sizeof(prof_entries) / sizeof(prof_entries[0]); i++)
 		if (ret >= prof_entries[i] && ret < prof_entry_end[i])
 			return (true);
@@ -514,31 +515,37 @@ prof_stack_bounds(struct prof_tls *pt)
  * (the memory between the current stack pointer and the top is mapped).
  * False when it cannot run here (then the caller uses libgcc).
  */
-static NOINLINE bool
+ALWAYS_INLINE bool
 prof_bt_fp(struct prof_bt *bt, struct prof_tls *pt)
 {
 #if PROF_FP_WALK
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next, ret;
+	uintptr_t top, entry_lo, entry_span;
+	unsigned n = 0, cut = 0;
 
 	/* On a signal stack of its own the thread's bounds do not hold. */
 	if ((pt->stack_state != PROF_STACK_KNOWN && prof_stack_bounds(pt)) ||
 	    fp < pt->stack_lo || fp >= pt->stack_hi)
 		return (false);
-	bt->n = 0;
-	bt->cut = 0;
-	while (bt->n < PROF_BT_CAPTURE) {
+	/* In locals: the stores to bt->ip could alias them. */
+	top = pt->stack_hi - 2 * sizeof(uintptr_t);	/* highest record */
+	entry_lo = prof_entry_lo + 1;
+	entry_span = prof_entry_hi - prof_entry_lo;
+	while (n < PROF_BT_CAPTURE) {
 		ret = ((const uintptr_t *)fp)[1];
 		next = ((const uintptr_t *)fp)[0];
 		if (ret == 0)
 			break;
-		if (prof_ret_in_entry(ret))
-			bt->cut = bt->n + 1;
-		bt->ip[bt->n++] = ret;
-		if (next <= fp || next % sizeof(uintptr_t) != 0 ||
-		    next > pt->stack_hi - 2 * sizeof(uintptr_t))
+		/* ret - 1 in [lo, hi): one unsigned compare rejects most. */
+		if (ret - entry_lo < entry_span && prof_ret_in_entry(ret))
+			cut = n + 1;
+		bt->ip[n++] = ret;
+		if (next <= fp || next > top || next % sizeof(uintptr_t) != 0)
 			break;
 		fp = next;
 	}
+	bt->n = n;
+	bt->cut = cut;
 	return (true);
 #else
 	(void)bt;
@@ -748,13 +755,13 @@ prof_now_ns(void)
 }
 
 /* Marks the record's ring entry freed, if it is still in the ring. */
-static void
+static NOINLINE void
 prof_recent_free(struct prof_tctx *tctx)
 {
 	struct prof_recent *r;
 	size_t i;
 
-	if (tctx->recent_id == 0 || prof_recent_cap == 0)
+	if (prof_recent_cap == 0)
 		return;
 	/* Ids are consecutive, so the entry's slot follows from its id. */
 	if (prof_recent_id - tctx->recent_id >= prof_recent_cap)
@@ -770,13 +777,13 @@ prof_recent_free(struct prof_tctx *tctx)
 }
 
 /* Returns a freed record's counts and the record itself. */
-static void
+static inline void
 prof_tctx_release(struct prof_tctx *tctx)
 {
-	if (tctx->epoch == prof_epoch) {
+	if (tctx->epoch == prof_epoch)
 		prof_cnt_sub(&tctx->tcnt->cnt, tctx->usize);
-	}
-	prof_recent_free(tctx);
+	if (tctx->recent_id != 0)
+		prof_recent_free(tctx);
 	tctx->next = prof_tctx_free;
 	prof_tctx_free = tctx;
 }
@@ -1056,19 +1063,18 @@ prof_spares_fill(struct prof_tls *pt)
 
 /*
  * The thread's share of the stack frames[0, n) (hash h), found or made
- * under prof_lock, and remembered in pt->seen; spare records made ready.
- * NULL when out of memory.
+ * under prof_lock, and remembered in pt->seen, unless c is it (found in
+ * pt->seen); spare records made ready.  NULL when out of memory.
  */
 static NOINLINE struct prof_tcnt *
 prof_tcnt_find(struct prof_tls *pt, const char *name,
-    const uintptr_t *frames, unsigned n, uint64_t h)
+    const uintptr_t *frames, unsigned n, uint64_t h, struct prof_tcnt *c)
 {
 	struct prof_thread *t;
 	struct prof_stack *s;
-	struct prof_tcnt *c = NULL;
 
 	prof_enter();
-	if ((t = prof_thread_get(pt, name)) != NULL &&
+	if (c == NULL && (t = prof_thread_get(pt, name)) != NULL &&
 	    (s = prof_stack_get(frames, n, h)) != NULL &&
 	    (c = prof_tcnt_get(s, t)) != NULL)
 		pt->seen[h & (PROF_SEEN - 1)] = c;
@@ -1100,9 +1106,10 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	n = bt.n - bt.cut > PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut;
 	h = prof_hash(frames, n);
 	c = pt->seen[h & (PROF_SEEN - 1)];
-	if (c == NULL || !prof_stack_is(c->stack, frames, n, h) ||
-	    pt->spares == NULL) {
-		c = prof_tcnt_find(pt, tsd->prof_name, frames, n, h);
+	if (c != NULL && !prof_stack_is(c->stack, frames, n, h))
+		c = NULL;
+	if (c == NULL || pt->spares == NULL) {
+		c = prof_tcnt_find(pt, tsd->prof_name, frames, n, h, c);
 		if (c == NULL || pt->spares == NULL) {
 			pt->busy = false;
 			return (NULL);
