@@ -546,7 +546,7 @@ malloc_slow(size_t size)
 	return (imalloc(size, 0, false, TC_AUTO, ARENA_AUTO, "malloc"));
 }
 
-EXPORT void *
+EXPORT HOT_ALIGNED void *
 malloc(size_t size)
 {
 	void *p = malloc_fast(size);
@@ -750,7 +750,7 @@ free_fast(void *ptr, size_t size, bool sized)
 	return (true);
 }
 
-EXPORT void
+EXPORT HOT_ALIGNED void
 free(void *ptr)
 {
 	if (likely(free_fast(ptr, 0, false)))
