@@ -123,6 +123,7 @@ struct prof_stack {
 	uint64_t		 hash;
 	struct prof_cnt		 cnt;
 	unsigned		 nframes;
+	bool			 checked;	/* auto: fp walk verified (atomic) */
 	uintptr_t		 frames[];
 };
 
@@ -305,7 +306,14 @@ prof_sample_distance(struct prof_tls *pt)
  *		first PROF_CHECK_SLOW walks and every PROF_CHECK_SLOW-th
  *		after (the paths a program takes show up early; the checks
  *		were a fifth of a sample's cost at one in 64); one
- *		disagreement turns the process to libgcc for good.
+ *		disagreement turns the process to libgcc for good.  A check
+ *		due on a walk whose stack has been checked before waits for
+ *		the next walk of a stack that has not (prof_check_owed): the
+ *		same return addresses were verified already, and a loop
+ *		over a few stacks paid 17,000 instructions a check for
+ *		nothing (half an instruction a 1 KiB malloc and free over
+ *		the first 4096 samples); the checks go to stacks not seen
+ *		checked instead.
  * Both record return addresses, innermost first, and cut the allocator's
  * frames the same way, so that their stacks compare equal frame for frame.
  */
@@ -342,6 +350,7 @@ struct prof_bt {
 /* The method in use (atomic): auto may turn into libgcc, once. */
 static int		prof_unwind_now = PROF_UNWIND_LIBGCC;
 static uint64_t		prof_fp_nwalks;		/* atomic, auto's schedule */
+static bool		prof_check_owed;	/* atomic: a check is due */
 
 /*
  * [start, end) of each public entry point, from its .eh_frame FDE: the fp
@@ -579,42 +588,53 @@ prof_bt_agree(const struct prof_bt *fp, const struct prof_bt *ug)
 	    need * sizeof(uintptr_t)) == 0);
 }
 
+/* What auto's check of an fp walk found. */
+enum { PROF_CHECK_NONE, PROF_CHECK_AGREED, PROF_CHECK_TURNED };
+
 /*
- * auto's check of an fp walk: on a disagreement, the process turns to
- * libgcc and bt becomes libgcc's.  Out of line, so that the second record
- * is on the stack only while a check runs.
+ * auto's check of an fp walk: on a disagreement (PROF_CHECK_TURNED) the
+ * process turns to libgcc and bt becomes libgcc's; PROF_CHECK_NONE when
+ * libgcc finds no frames.  Out of line, so that the second record is on
+ * the stack only while a check runs.
  */
-static NOINLINE void
+static NOINLINE int
 prof_bt_check(struct prof_bt *bt)
 {
 	struct prof_bt check;
 
 	prof_bt_libgcc(&check);
-	if (check.n > 0 && !prof_bt_agree(bt, &check)) {
-		__atomic_store_n(&prof_unwind_now, PROF_UNWIND_LIBGCC,
-		    __ATOMIC_RELAXED);
-		*bt = check;
-	}
+	if (check.n == 0)
+		return (PROF_CHECK_NONE);
+	if (prof_bt_agree(bt, &check))
+		return (PROF_CHECK_AGREED);
+	__atomic_store_n(&prof_unwind_now, PROF_UNWIND_LIBGCC,
+	    __ATOMIC_RELAXED);
+	*bt = check;
+	return (PROF_CHECK_TURNED);
 }
 
-/* The caller's stack, without the allocator's frames. */
-static void
+/*
+ * The caller's stack, with the allocator's frames counted in bt->cut.
+ * True when it is an fp walk under auto and a check is owed: the caller
+ * checks it if its stack has not been (prof_sample_prepare).
+ */
+static bool
 prof_backtrace(struct prof_bt *bt, struct prof_tls *pt)
 {
 	int how = __atomic_load_n(&prof_unwind_now, __ATOMIC_RELAXED);
 	uint64_t n;
 
-	if (how == PROF_UNWIND_LIBGCC || !prof_bt_fp(bt, pt))
+	if (how == PROF_UNWIND_LIBGCC || !prof_bt_fp(bt, pt)) {
 		prof_bt_libgcc(bt);
-	else if (how == PROF_UNWIND_AUTO) {
-		n = __atomic_fetch_add(&prof_fp_nwalks, 1, __ATOMIC_RELAXED);
-		if (n < PROF_CHECK_FIRST || n % (n < PROF_CHECK_SLOW ?
-		    PROF_CHECK_EVERY : PROF_CHECK_SLOW) == 0)
-			prof_bt_check(bt);
+		return (false);
 	}
-	/* No entry point seen (a call from inside): drop just this frame. */
-	if (bt->cut == 0 && bt->n > 0)
-		bt->cut = 1;
+	if (how != PROF_UNWIND_AUTO)
+		return (false);
+	n = __atomic_fetch_add(&prof_fp_nwalks, 1, __ATOMIC_RELAXED);
+	if (n < PROF_CHECK_FIRST || n % (n < PROF_CHECK_SLOW ?
+	    PROF_CHECK_EVERY : PROF_CHECK_SLOW) == 0)
+		__atomic_store_n(&prof_check_owed, true, __ATOMIC_RELAXED);
+	return (__atomic_load_n(&prof_check_owed, __ATOMIC_RELAXED));
 }
 
 /* Tables (prof_lock held) -------------------------------------------------- */
@@ -1098,6 +1118,7 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	struct prof_tcnt *c;
 	struct prof_bt bt;
 	unsigned n;
+	bool check;
 
 	tsd->prof_sample_at = now + prof_sample_distance(pt);
 	tsd_update_event(tsd);
@@ -1106,7 +1127,11 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	pt->interval_bytes = now - pt->last_event;
 	pt->last_event = now;
 	pt->busy = true;
-	prof_backtrace(&bt, pt);
+	check = prof_backtrace(&bt, pt);
+again:
+	/* No entry point seen (a call from inside): drop just this frame. */
+	if (bt.cut == 0 && bt.n > 0)
+		bt.cut = 1;
 	frames = bt.ip + bt.cut;
 	n = bt.n - bt.cut > PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut;
 	h = prof_hash(frames, n);
@@ -1118,6 +1143,19 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 		if (c == NULL || pt->spares == NULL) {
 			pt->busy = false;
 			return (NULL);
+		}
+	}
+	/* auto's check, owed to a stack not checked yet (see above). */
+	if (check && !__atomic_load_n(&c->stack->checked, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&prof_check_owed, false, __ATOMIC_RELAXED)) {
+		check = false;
+		switch (prof_bt_check(&bt)) {
+		case PROF_CHECK_AGREED:
+			__atomic_store_n(&c->stack->checked, true,
+			    __ATOMIC_RELAXED);
+			break;
+		case PROF_CHECK_TURNED:
+			goto again;	/* bt is libgcc's stack now */
 		}
 	}
 	pt->busy = false;
