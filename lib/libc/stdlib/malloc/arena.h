@@ -7,7 +7,8 @@
  * Locking: bins[i].lock protects that bin's slabs and stats; extent_lock
  * protects the extent caches, large stats, decay state and the hooks
  * pointer.  A bin lock may be held while taking extent_lock, never the
- * reverse.
+ * reverse.  The slots of waiting sample extents and their counters take
+ * no lock (atomics, see arena_sample_alloc).
  */
 #ifndef MALLOC_ARENA_H
 #define	MALLOC_ARENA_H

@@ -14,7 +14,8 @@
  * hundred-odd instructions a sample, checked against libgcc's
  * _Unwind_Backtrace (some 16,000, but it reads .eh_frame and so sees
  * frames built without frame pointers) on the first samples and every
- * 64th; a disagreement turns the process to libgcc for good.  libgcc_s is
+ * 64th, each stack once; a disagreement turns the process to libgcc for
+ * good.  libgcc_s is
  * opened only when profiling is on, and warmed up in prof_boot_late so
  * that its one-time initialisation (lazy binding, register table) happens
  * outside any allocation; with glibc >= 2.35 it finds unwind tables with
