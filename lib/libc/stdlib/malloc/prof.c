@@ -201,8 +201,16 @@ static struct prof_thread *prof_threads;
 static struct prof_tctx	*prof_tctx_free;
 static struct prof_tctx	*prof_committed;	/* atomic push, see above */
 static struct prof_tctx	*prof_deferred;		/* atomic push, see above */
-/* Whether a commit takes the lock (atomic): ring, interval or gdump on. */
-static bool		prof_commit_locked;
+/*
+ * Why a commit takes the lock, one bit each (atomic, set and cleared by
+ * their own setters); 0: it does not.
+ */
+enum {
+	PROF_LOCKED_INTERVAL = 1,	/* interval dumps */
+	PROF_LOCKED_RECENT = 2,		/* the recent ring */
+	PROF_LOCKED_GDUMP = 4,		/* high-water dumps */
+};
+static unsigned		prof_commit_locked;
 static struct prof_cnt	prof_total;
 static uint64_t		prof_epoch;
 static uint64_t		prof_next_uid;		/* atomic */
@@ -1199,12 +1207,15 @@ prof_recent_add(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	tctx->recent_id = r->id;
 }
 
-/* Sets prof_commit_locked after a change of what it depends on; locked. */
+/* Sets or clears one reason for commits to take the lock. */
 static void
-prof_commit_locked_update(void)
+prof_commit_locked_set(unsigned why, bool on)
 {
-	__atomic_store_n(&prof_commit_locked, opt.lg_prof_interval >= 0 ||
-	    prof_recent_max != 0 || prof_gdump_now, __ATOMIC_RELAXED);
+	if (on)
+		__atomic_fetch_or(&prof_commit_locked, why, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&prof_commit_locked, ~why,
+		    __ATOMIC_RELAXED);
 }
 
 /*
@@ -1219,7 +1230,7 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	size_t mapped;
 
 	tctx->usize = usize;
-	if (!__atomic_load_n(&prof_commit_locked, __ATOMIC_RELAXED)) {
+	if (__atomic_load_n(&prof_commit_locked, __ATOMIC_RELAXED) == 0) {
 		head = __atomic_load_n(&prof_committed, __ATOMIC_RELAXED);
 		do
 			tctx->committed_next = head;
@@ -1317,7 +1328,8 @@ prof_boot(void)
 	prof_active_now = opt.prof && opt.prof_active;
 	prof_thread_active_init_now = opt.prof_thread_active_init;
 	prof_gdump_now = opt.prof_gdump;
-	prof_commit_locked_update();
+	prof_commit_locked_set(PROF_LOCKED_INTERVAL, opt.lg_prof_interval >= 0);
+	prof_commit_locked_set(PROF_LOCKED_GDUMP, prof_gdump_now);
 	memcpy(prof_prefix_now, opt.prof_prefix, sizeof(prof_prefix_now));
 	prof_entries[0] = (uintptr_t)malloc;
 	prof_entries[1] = (uintptr_t)calloc;
@@ -1427,10 +1439,8 @@ prof_ctl_gdump(const bool *newval)
 	bool old = __atomic_load_n(&prof_gdump_now, __ATOMIC_RELAXED);
 
 	if (newval != NULL) {
-		prof_enter();
 		__atomic_store_n(&prof_gdump_now, *newval, __ATOMIC_RELAXED);
-		prof_commit_locked_update();
-		prof_leave();
+		prof_commit_locked_set(PROF_LOCKED_GDUMP, *newval);
 	}
 	return (old);
 }
@@ -1574,7 +1584,8 @@ prof_ctl_recent_alloc_max(const ssize_t *newval)
 			prof_recent_cap = 0;
 			prof_recent_next = 0;
 		}
-		prof_commit_locked_update();
+		prof_commit_locked_set(PROF_LOCKED_RECENT,
+		    prof_recent_max != 0);
 	}
 	prof_leave();
 	return (old);
