@@ -1153,30 +1153,45 @@ arena_large_dalloc(struct extent *ext)
  * takes thousands of samples a second, and the extent caches' search,
  * split and coalescing were a quarter of what a sample cost (2,400
  * instructions, 1,750 with this; callgrind, 1 KiB pairs).  So up to
- * ARENA_SAMPLES_MAX freed sample extents wait in the arena for the next
- * sample: they stay on the active list (reset frees them), the statistics
- * count them freed, and a forced purge gives them back (at most 128 KiB
- * an arena otherwise).  Eight, not four: the number of live samples
- * swings, and with four a loop through a window of 1,000 1 KiB blocks
- * still sent one sample in twelve through the extent caches (130
+ * ARENA_SAMPLES_MAX freed sample extents wait in the arena's slots for
+ * the next sample: they stay on the active list (reset frees them), the
+ * statistics count them freed, and a forced purge gives them back (at
+ * most 128 KiB an arena otherwise).  Eight, not four: the number of live
+ * samples swings, and with four a loop through a window of 1,000 1 KiB
+ * blocks still sent one sample in twelve through the extent caches (130
  * instructions a sample on average).  Their pointer-map entries stay
  * those of the last sample, so that the next sample of the same class
  * writes none (four entry writes were 290 instructions a sample):
  * sample_szind says which class they give.  prof_tctx reads
  * EXTENT_SAMPLE_FREED meanwhile, which validate() in malloc.c refuses as
  * a double free.
+ *
+ * The slots take no lock (taking and giving back under extent_lock were
+ * 150 instructions a sample): an exchange empties a slot, a
+ * compare-and-swap fills one, and the statistics count the moves apart
+ * (sample_ntake, sample_nput; arena_sample_moves), since the locked
+ * counters cannot take an atomic add.  The fields of an extent in a slot
+ * are written before the release that fills it.
  */
 struct extent *
 arena_sample_alloc(struct arena *arena, unsigned ind, bool zero)
 {
 	struct extent *ext = NULL;
+	unsigned i;
 
-	mlock_lock(&arena->extent_lock);
-	if (arena->nsamples > 0) {
-		ext = arena->samples[--arena->nsamples];
-		large_count_alloc_locked(arena, SC_NBINS);
-	}
-	mlock_unlock(&arena->extent_lock);
+	/*
+	 * The slot filled last first: its extent is the likeliest to be in
+	 * the cache, and the slots of a loop's samples are seldom the first.
+	 */
+	i = __atomic_load_n(&arena->sample_last, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&arena->samples[i], __ATOMIC_RELAXED) != NULL)
+		ext = __atomic_exchange_n(&arena->samples[i], NULL,
+		    __ATOMIC_ACQUIRE);
+	for (i = 0; i < ARENA_SAMPLES_MAX && ext == NULL; i++)
+		if (__atomic_load_n(&arena->samples[i], __ATOMIC_RELAXED) !=
+		    NULL)
+			ext = __atomic_exchange_n(&arena->samples[i], NULL,
+			    __ATOMIC_ACQUIRE);
 	if (ext == NULL) {
 		void *p = arena_large_alloc(arena, SC_NBINS, PAGE, zero);
 
@@ -1184,6 +1199,7 @@ arena_sample_alloc(struct arena *arena, unsigned ind, bool zero)
 			return (NULL);
 		ext = pmap_entry_extent(pmap_lookup(p));
 	} else {
+		__atomic_fetch_add(&arena->sample_ntake, 1, __ATOMIC_RELAXED);
 		DASSERT(ext->prof_tctx == EXTENT_SAMPLE_FREED);
 		ext->prof_tctx = NULL;
 		if (zero)
@@ -1201,35 +1217,49 @@ void
 arena_sample_dalloc(struct extent *ext)
 {
 	struct arena *arena = ext->arena;
+	struct extent *empty;
+	unsigned i;
 
 	/* Only harden guards: guarded is in another cache line. */
 	if (ext->szind != SC_NBINS || (opt.harden && ext->guarded)) {
 		arena_large_dalloc(ext);
 		return;
 	}
-	mlock_lock(&arena->extent_lock);
-	if (arena->nsamples == ARENA_SAMPLES_MAX) {
-		mlock_unlock(&arena->extent_lock);
-		arena_large_dalloc(ext);
-		return;
-	}
 	ext->prof_tctx = EXTENT_SAMPLE_FREED;
-	arena->samples[arena->nsamples++] = ext;
-	large_count_dalloc_locked(arena, SC_NBINS);
-	mlock_unlock(&arena->extent_lock);
+	for (i = 0; i < ARENA_SAMPLES_MAX; i++) {
+		empty = NULL;
+		if (__atomic_load_n(&arena->samples[i], __ATOMIC_RELAXED) ==
+		    NULL && __atomic_compare_exchange_n(&arena->samples[i],
+		    &empty, ext, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+			__atomic_fetch_add(&arena->sample_nput, 1,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&arena->sample_last, i,
+			    __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	ext->prof_tctx = NULL;
+	arena_large_dalloc(ext);
 }
 
-/* Gives the waiting sample extents back to the extent caches. */
+/*
+ * Gives the waiting sample extents back to the extent caches; the
+ * statistics counted them freed when they were put.
+ */
 static void
 arena_release_samples(struct arena *arena)
 {
 	struct extent *ext;
+	unsigned i;
 
 	mlock_lock(&arena->extent_lock);
-	while (arena->nsamples > 0) {
-		ext = arena->samples[--arena->nsamples];
-		ext->prof_tctx = NULL;
-		extent_release_locked(arena, ext);
+	for (i = 0; i < ARENA_SAMPLES_MAX; i++) {
+		ext = __atomic_exchange_n(&arena->samples[i], NULL,
+		    __ATOMIC_ACQUIRE);
+		if (ext != NULL) {
+			ext->prof_tctx = NULL;
+			extent_release_locked(arena, ext);
+		}
 	}
 	mlock_unlock(&arena->extent_lock);
 }
@@ -1419,12 +1449,21 @@ void
 arena_reset(struct arena *arena)
 {
 	struct extent *ext;
+	uint64_t ntake, nput;
 	unsigned i;
 
 	for (i = 0; i < SC_NBINS; i++)
 		mlock_lock(&arena->bins[i].lock);
 	mlock_lock(&arena->extent_lock);
-	arena->nsamples = 0;	/* active: freed below */
+	/* The slots' extents are active, freed below; their moves counted. */
+	memset(arena->samples, 0, sizeof(arena->samples));
+	arena_sample_moves(arena, &ntake, &nput);
+	arena->nmalloc_large += ntake;
+	arena->ndalloc_large += nput;
+	arena->lstats[0].nmalloc += ntake;
+	arena->lstats[0].nrequests += ntake;
+	arena->lstats[0].ndalloc += nput;
+	arena->sample_ntake = arena->sample_nput = 0;
 	while ((ext = arena->active.head) != NULL) {
 		if (ext->slab)
 			pmap_set_range(ext->addr, ext->size >> LG_PAGE, PMAP_NONE);

@@ -7,7 +7,8 @@
  * Locking: bins[i].lock protects that bin's slabs and stats; extent_lock
  * protects the extent caches, large stats, decay state and the hooks
  * pointer.  A bin lock may be held while taking extent_lock, never the
- * reverse.
+ * reverse.  The slots of waiting sample extents and their counters take
+ * no lock (atomics, see arena_sample_alloc).
  */
 #ifndef MALLOC_ARENA_H
 #define	MALLOC_ARENA_H
@@ -74,12 +75,16 @@ struct arena {
 	unsigned		nthreads;	/* atomic */
 	struct mlock		extent_lock;
 	/*
-	 * Freed extents of sampled small blocks (see arena_sample_alloc),
-	 * and the large statistics, beside the lock: a sample touches
-	 * these four cache lines of its arena.
+	 * Freed extents of sampled small blocks (see arena_sample_alloc):
+	 * slots taken and filled without the lock (atomic; NULL: empty), and
+	 * the moves through them, which the large statistics of class
+	 * SC_NBINS do not count: a take is an allocation, a put a free
+	 * (arena_sample_moves).  A sample touches these two cache lines of
+	 * its arena and no lock.
 	 */
 	struct extent		*samples[ARENA_SAMPLES_MAX];
-	unsigned		nsamples;
+	uint64_t		sample_ntake, sample_nput;	/* atomic */
+	unsigned		sample_last;	/* atomic: slot last filled */
 	size_t			allocated_large;
 	uint64_t		nmalloc_large, ndalloc_large;
 	extent_hooks_t		*hooks;
@@ -134,6 +139,18 @@ void		 arena_large_dalloc(struct extent *ext);
 struct extent	*arena_sample_alloc(struct arena *arena, unsigned ind,
 		    bool zero);
 void		 arena_sample_dalloc(struct extent *ext);
+
+/*
+ * The moves through the sample slots, which a reader of the large
+ * statistics adds to class SC_NBINS's: ntake allocations, nput frees.
+ */
+static inline void
+arena_sample_moves(struct arena *arena, uint64_t *ntake, uint64_t *nput)
+{
+	/* nput first: a put precedes the take of the same extent. */
+	*nput = __atomic_load_n(&arena->sample_nput, __ATOMIC_ACQUIRE);
+	*ntake = __atomic_load_n(&arena->sample_ntake, __ATOMIC_ACQUIRE);
+}
 /* Resizes a large allocation in place; false on success. */
 bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);

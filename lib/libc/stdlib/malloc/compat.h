@@ -18,6 +18,13 @@
 /* Internal data: declared hidden so PIC code reaches it without the GOT. */
 #define	HIDDEN		__attribute__((visibility("hidden")))
 #define	CACHE_ALIGNED	__attribute__((aligned(64)))
+/*
+ * A function that starts a cache line: malloc and free, whose placement
+ * otherwise moves with unrelated code.  On an AMD EPYC, a build that only
+ * changed slow paths ran fastpath's 1 KiB loop up to 9% slower, and with
+ * prof:true 13% instead of 6-8% slower than prof:false (2026-11).
+ */
+#define	HOT_ALIGNED	__attribute__((aligned(64)))
 #define	TLS_IE		__thread __attribute__((tls_model("initial-exec")))
 
 #define	LG_PAGE		12

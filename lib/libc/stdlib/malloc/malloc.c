@@ -587,6 +587,39 @@ malloc_live(struct tsd *tsd, size_t size)
 	return (p);
 }
 
+/*
+ * A sample due in malloc() on a booted thread, without zero or junk
+ * modes: what imalloc() does for it, without the general checks that
+ * were a fifth of a sample's cost.  NULL when it is not that case, or
+ * when the allocation is not sampled after all (the sample point has then
+ * moved on) or fails: imalloc() takes over.  The tick, if due too, waits
+ * for the next allocation: event_left is left negative for it.
+ */
+static inline void *
+malloc_sampled(struct tsd *tsd, size_t size)
+{
+	struct prof_tctx *tctx;
+	unsigned ind;
+	size_t usize;
+	void *p;
+
+	if (size > SC_LOOKUP_MAX)
+		return (NULL);
+	ind = sz_lookup_index(size);
+	usize = sz_index2size(ind);
+	if (!tsd->prof_active ||
+	    tsd_allocated(tsd) + usize < tsd->prof_sample_at ||
+	    tsd->state != TSD_NOMINAL || opt.zero || opt.junk_alloc ||
+	    (tctx = prof_sample_prepare(tsd, usize)) == NULL ||
+	    (p = imalloc_sampled(tsd, tsd->arena, ind, 0, false, tctx)) ==
+	    NULL)
+		return (NULL);
+	/* Handed out: neither key nor mark (as alloc_finish). */
+	FREE_KEY_WORD(p) = 0;
+	tsd_count_alloc(tsd, usize);
+	return (p);
+}
+
 static NOINLINE void *
 malloc_slow(size_t size)
 {
@@ -596,10 +629,12 @@ malloc_slow(size_t size)
 	if (unlikely(tsd_tls.counters_live) &&
 	    (p = malloc_live(&tsd_tls, size)) != NULL)
 		return (p);
+	if ((p = malloc_sampled(&tsd_tls, size)) != NULL)
+		return (p);
 	return (imalloc(size, 0, false, TC_AUTO, ARENA_AUTO, "malloc"));
 }
 
-EXPORT void *
+EXPORT HOT_ALIGNED void *
 malloc(size_t size)
 {
 	void *p = malloc_fast(size);
@@ -758,12 +793,46 @@ free_live(struct tsd *tsd, void *ptr)
 	return (true);
 }
 
+/*
+ * The free of a sampled block on a booted thread, without junk or harden
+ * modes: what ifree() and validate() do for it, without their general
+ * checks.  False when ptr is anything else (a freed sample's extent
+ * included, which validate() reports): ifree() takes over.
+ */
+static inline bool
+free_sampled(struct tsd *tsd, void *ptr, struct pmap_entry entry)
+{
+	struct extent *ext = pmap_entry_extent(entry);
+	unsigned ind = pmap_entry_szind(entry);
+	size_t usize;
+
+	/* Not a slab and ptr its extent's first byte; a live sample. */
+	if ((entry.bits & (PMAP_SLAB | PMAP_ADDR_MASK)) != (uintptr_t)ptr ||
+	    ind == SZ_FREE || ext == NULL || ext->prof_tctx == NULL ||
+	    ext->prof_tctx == EXTENT_SAMPLE_FREED ||
+	    tsd->state != TSD_NOMINAL || opt.junk_free || opt.harden)
+		return (false);
+	usize = sz_index2size(ind);
+	tsd_count_dalloc(tsd, usize);
+	prof_sample_free(ext->prof_tctx, ptr, usize);
+	ext->prof_tctx = NULL;
+	arena_sample_dalloc(ext);
+	if (++tsd->decay_ticks % 1024 == 0)
+		slow_tick(tsd);
+	return (true);
+}
+
 static NOINLINE void
 free_slow(void *ptr)
 {
+	struct pmap_entry entry;
+
 	if (unlikely(tsd_tls.counters_live) && free_live(&tsd_tls, ptr))
 		return;
-	ifree(ptr, pmap_lookup(ptr), 0, 0, TC_AUTO, "free");
+	entry = pmap_lookup(ptr);
+	if (free_sampled(&tsd_tls, ptr, entry))
+		return;
+	ifree(ptr, entry, 0, 0, TC_AUTO, "free");
 }
 
 /*
@@ -805,7 +874,7 @@ free_fast(void *ptr, size_t size, bool sized)
 	return (true);
 }
 
-EXPORT void
+EXPORT HOT_ALIGNED void
 free(void *ptr)
 {
 	if (likely(free_fast(ptr, 0, false)))

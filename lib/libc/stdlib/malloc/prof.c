@@ -14,7 +14,8 @@
  * hundred-odd instructions a sample, checked against libgcc's
  * _Unwind_Backtrace (some 16,000, but it reads .eh_frame and so sees
  * frames built without frame pointers) on the first samples and every
- * 64th; a disagreement turns the process to libgcc for good.  libgcc_s is
+ * 64th, each stack once; a disagreement turns the process to libgcc for
+ * good.  libgcc_s is
  * opened only when profiling is on, and warmed up in prof_boot_late so
  * that its one-time initialisation (lazy binding, register table) happens
  * outside any allocation; with glibc >= 2.35 it finds unwind tables with
@@ -32,15 +33,19 @@
  * Locking: prof_lock (RANK_PROF) protects the stack table, the thread
  * records, the sample records' free list, the recent ring, the counters
  * and the dump sequence numbers; dumps are written while holding it (into
- * a static buffer, so no large stack frame is needed).  A sampled free
- * takes no lock: its record is pushed onto a lock-free deferred list that
- * the next lock holder drains before anything reads a count (records in
- * the recent ring excepted, see prof_sample_free).  A thread that holds
- * the lock marks itself busy (prof_tls.busy): an allocation made
- * meanwhile on that thread (a signal handler, a user's write callback) is
- * not sampled, and its sampled frees are always deferred, so nothing here
- * can deadlock on itself.  A sample of a stack its thread has seen takes
- * the lock once, at its commit (struct prof_tls).
+ * a static buffer, so no large stack frame is needed).  Neither a
+ * sample's commit nor its free takes the lock: the record is pushed onto
+ * a lock-free list (committed, deferred) that the next lock holder
+ * drains before it reads a count (prof_drain).  The exceptions: while the
+ * recent ring, interval dumps or gdump are on, a commit takes the lock
+ * (prof_commit_locked), and so does the free of a record still in the
+ * ring (prof_sample_free).  A thread that holds the lock marks itself
+ * busy (prof_tls.busy): an allocation made meanwhile on that thread (a
+ * signal handler, a user's write callback) is not sampled, and its
+ * sampled frees are always deferred, so nothing here can deadlock on
+ * itself.  A sample of a stack its thread has seen takes no lock; the
+ * thread takes it to fetch PROF_SPARES records at a time (struct
+ * prof_tls).
  */
 #define	_GNU_SOURCE
 #include <sys/types.h>
@@ -119,17 +124,23 @@ struct prof_stack {
 	uint64_t		 hash;
 	struct prof_cnt		 cnt;
 	unsigned		 nframes;
+	bool			 checked;	/* auto: fp walk verified (atomic) */
 	uintptr_t		 frames[];
 };
 
 /*
- * The record of one sampled allocation (prof.h's struct prof_tctx): from
- * prof_sample_prepare until its block is freed, then on the free list.
- * epoch != prof_epoch means a prof.reset came in between: its free is not
- * subtracted from counters that no longer include it.
+ * The record of one sampled allocation (prof.h's struct prof_tctx): a
+ * thread's spare, then from prof_sample_prepare until its block is freed,
+ * then on the free list.  Its counts are added when the lock holder
+ * drains it from the committed list (or at once by a locked commit), and
+ * epoch is stamped then: epoch != prof_epoch means a prof.reset came in
+ * between, and its free is not subtracted from counters that no longer
+ * include it.  A record may be on the committed and the deferred list at
+ * once, hence two links.
  */
 struct prof_tctx {
-	struct prof_tctx	*next;		/* free or deferred list */
+	struct prof_tctx	*next;		/* spare, deferred or free list */
+	struct prof_tctx	*committed_next;
 	struct prof_tcnt	*tcnt;
 	uint64_t		 epoch;
 	size_t			 usize;
@@ -150,19 +161,21 @@ struct prof_recent {
 
 /*
  * Per thread, beside struct tsd (whose layout is not ours).  A sample of
- * a stack the thread has seen before takes no lock until its commit: seen
- * holds the thread's share of its last stacks, by hash (never stale:
- * shares are never freed), and spare the record for its next sample,
- * taken from the free list by the previous commit.
+ * a stack the thread has seen before takes no lock: seen holds the
+ * thread's share of its last stacks, by hash (never stale: shares are
+ * never freed), and spares up to PROF_SPARES records for its next
+ * samples, fetched under the lock when the list runs out (a lock pair is
+ * some 75 instructions).
  */
 #define	PROF_SEEN		16	/* power of 2 */
+#define	PROF_SPARES		16
 struct prof_tls {
 	uint64_t		 rng;		/* xorshift state, never 0 */
 	uint64_t		 last_event;	/* allocated at the last event */
 	uint64_t		 interval_bytes; /* prepare -> commit */
 	struct prof_thread	*thread;
 	struct prof_tcnt	*seen[PROF_SEEN];
-	struct prof_tctx	*spare;
+	struct prof_tctx	*spares;	/* linked by next */
 	uintptr_t		 stack_lo;	/* the thread's stack, for */
 	uintptr_t		 stack_hi;	/* the fp walk: [lo, hi) */
 	uint8_t			 stack_state;	/* PROF_STACK_* */
@@ -179,13 +192,25 @@ static bool		prof_active_now;	/* prof.active (atomic) */
 static bool		prof_thread_active_init_now;
 static bool		prof_gdump_now;
 static size_t		prof_lg_sample;		/* changed by prof.reset */
+static double		prof_sample_mean;	/* 2^prof_lg_sample */
 static char		prof_prefix_now[sizeof(opt.prof_prefix)];
 
 static struct prof_stack **prof_buckets;
 static size_t		prof_nbuckets, prof_nstacks;
 static struct prof_thread *prof_threads;
 static struct prof_tctx	*prof_tctx_free;
+static struct prof_tctx	*prof_committed;	/* atomic push, see above */
 static struct prof_tctx	*prof_deferred;		/* atomic push, see above */
+/*
+ * Why a commit takes the lock, one bit each (atomic, set and cleared by
+ * their own setters); 0: it does not.
+ */
+enum {
+	PROF_LOCKED_INTERVAL = 1,	/* interval dumps */
+	PROF_LOCKED_RECENT = 2,		/* the recent ring */
+	PROF_LOCKED_GDUMP = 4,		/* high-water dumps */
+};
+static unsigned		prof_commit_locked;
 static struct prof_cnt	prof_total;
 static uint64_t		prof_epoch;
 static uint64_t		prof_next_uid;		/* atomic */
@@ -207,7 +232,7 @@ static uintptr_t	prof_entries[11];
 /* Math without libm ------------------------------------------------------ */
 
 /* ln(x) for x in (0, 1]; about 1e-6 relative error, plenty for sampling. */
-static double
+ALWAYS_INLINE double
 prof_ln(double x)
 {
 	union { double d; uint64_t u; } v = { .d = x };
@@ -242,7 +267,7 @@ prof_exp_neg(double x)
 
 /* Sampling distance ------------------------------------------------------ */
 
-static uint64_t
+ALWAYS_INLINE uint64_t
 prof_rng_next(struct prof_tls *pt)
 {
 	uint64_t x = pt->rng;
@@ -257,14 +282,18 @@ prof_rng_next(struct prof_tls *pt)
 	return (x * 0x2545f4914f6cdd1dULL);
 }
 
-/* Bytes to the next sample: exponential with mean 2^lg_sample, >= 1. */
-static uint64_t
+/*
+ * Bytes to the next sample: exponential with mean 2^lg_sample, >= 1.
+ * Inline, with the mean kept as a double: a call and a conversion were a
+ * third of its 90 instructions.
+ */
+ALWAYS_INLINE uint64_t
 prof_sample_distance(struct prof_tls *pt)
 {
 	/* u in (0, 1]: 53 random bits, never 0. */
 	double u = (double)((prof_rng_next(pt) >> 11) + 1) *
 	    (1.0 / 9007199254740992.0);
-	double d = -prof_ln(u) * (double)((uint64_t)1 << prof_lg_sample);
+	double d = -prof_ln(u) * prof_sample_mean;
 
 	if (prof_lg_sample == 0)
 		return (1);
@@ -286,7 +315,14 @@ prof_sample_distance(struct prof_tls *pt)
  *		first PROF_CHECK_SLOW walks and every PROF_CHECK_SLOW-th
  *		after (the paths a program takes show up early; the checks
  *		were a fifth of a sample's cost at one in 64); one
- *		disagreement turns the process to libgcc for good.
+ *		disagreement turns the process to libgcc for good.  A check
+ *		due on a walk whose stack has been checked before waits for
+ *		the next walk of a stack that has not (prof_check_owed): the
+ *		same return addresses were verified already, and a loop
+ *		over a few stacks paid 17,000 instructions a check for
+ *		nothing (half an instruction a 1 KiB malloc and free over
+ *		the first 4096 samples); the checks go to stacks not seen
+ *		checked instead.
  * Both record return addresses, innermost first, and cut the allocator's
  * frames the same way, so that their stacks compare equal frame for frame.
  */
@@ -323,6 +359,7 @@ struct prof_bt {
 /* The method in use (atomic): auto may turn into libgcc, once. */
 static int		prof_unwind_now = PROF_UNWIND_LIBGCC;
 static uint64_t		prof_fp_nwalks;		/* atomic, auto's schedule */
+static bool		prof_check_owed;	/* atomic: a check is due */
 
 /*
  * [start, end) of each public entry point, from its .eh_frame FDE: the fp
@@ -435,7 +472,10 @@ prof_entries_measure(void)
 }
 
 #if PROF_FP_WALK
-/* Whether the call that returns to ret was made by an entry point. */
+/*
+ * Whether the call that returns to ret was made by an entry point; the
+ * caller has found ret - 1 in [prof_entry_lo, prof_entry_hi).
+ */
 static inline bool
 prof_ret_in_entry(uintptr_t ret)
 {
@@ -443,8 +483,6 @@ prof_ret_in_entry(uintptr_t ret)
 
 	/* ret - 1: a call that ends a function returns past its end. */
 	ret--;
-	if (ret < prof_entry_lo || ret >= prof_entry_hi)
-		return (false);
 	for (i = 0; i < sizeof(prof_entries) / sizeof(prof_entries[0]); i++)
 		if (ret >= prof_entries[i] && ret < prof_entry_end[i])
 			return (true);
@@ -500,31 +538,37 @@ prof_stack_bounds(struct prof_tls *pt)
  * (the memory between the current stack pointer and the top is mapped).
  * False when it cannot run here (then the caller uses libgcc).
  */
-static NOINLINE bool
+ALWAYS_INLINE bool
 prof_bt_fp(struct prof_bt *bt, struct prof_tls *pt)
 {
 #if PROF_FP_WALK
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0), next, ret;
+	uintptr_t top, entry_lo, entry_span;
+	unsigned n = 0, cut = 0;
 
 	/* On a signal stack of its own the thread's bounds do not hold. */
 	if ((pt->stack_state != PROF_STACK_KNOWN && prof_stack_bounds(pt)) ||
 	    fp < pt->stack_lo || fp >= pt->stack_hi)
 		return (false);
-	bt->n = 0;
-	bt->cut = 0;
-	while (bt->n < PROF_BT_CAPTURE) {
+	/* In locals: the stores to bt->ip could alias them. */
+	top = pt->stack_hi - 2 * sizeof(uintptr_t);	/* highest record */
+	entry_lo = prof_entry_lo + 1;
+	entry_span = prof_entry_hi - prof_entry_lo;
+	while (n < PROF_BT_CAPTURE) {
 		ret = ((const uintptr_t *)fp)[1];
 		next = ((const uintptr_t *)fp)[0];
 		if (ret == 0)
 			break;
-		if (prof_ret_in_entry(ret))
-			bt->cut = bt->n + 1;
-		bt->ip[bt->n++] = ret;
-		if (next <= fp || next % sizeof(uintptr_t) != 0 ||
-		    next > pt->stack_hi - 2 * sizeof(uintptr_t))
+		/* ret - 1 in [lo, hi): one unsigned compare rejects most. */
+		if (ret - entry_lo < entry_span && prof_ret_in_entry(ret))
+			cut = n + 1;
+		bt->ip[n++] = ret;
+		if (next <= fp || next > top || next % sizeof(uintptr_t) != 0)
 			break;
 		fp = next;
 	}
+	bt->n = n;
+	bt->cut = cut;
 	return (true);
 #else
 	(void)bt;
@@ -553,42 +597,53 @@ prof_bt_agree(const struct prof_bt *fp, const struct prof_bt *ug)
 	    need * sizeof(uintptr_t)) == 0);
 }
 
+/* What auto's check of an fp walk found. */
+enum { PROF_CHECK_NONE, PROF_CHECK_AGREED, PROF_CHECK_TURNED };
+
 /*
- * auto's check of an fp walk: on a disagreement, the process turns to
- * libgcc and bt becomes libgcc's.  Out of line, so that the second record
- * is on the stack only while a check runs.
+ * auto's check of an fp walk: on a disagreement (PROF_CHECK_TURNED) the
+ * process turns to libgcc and bt becomes libgcc's; PROF_CHECK_NONE when
+ * libgcc finds no frames.  Out of line, so that the second record is on
+ * the stack only while a check runs.
  */
-static NOINLINE void
+static NOINLINE int
 prof_bt_check(struct prof_bt *bt)
 {
 	struct prof_bt check;
 
 	prof_bt_libgcc(&check);
-	if (check.n > 0 && !prof_bt_agree(bt, &check)) {
-		__atomic_store_n(&prof_unwind_now, PROF_UNWIND_LIBGCC,
-		    __ATOMIC_RELAXED);
-		*bt = check;
-	}
+	if (check.n == 0)
+		return (PROF_CHECK_NONE);
+	if (prof_bt_agree(bt, &check))
+		return (PROF_CHECK_AGREED);
+	__atomic_store_n(&prof_unwind_now, PROF_UNWIND_LIBGCC,
+	    __ATOMIC_RELAXED);
+	*bt = check;
+	return (PROF_CHECK_TURNED);
 }
 
-/* The caller's stack, without the allocator's frames. */
-static void
+/*
+ * The caller's stack, with the allocator's frames counted in bt->cut.
+ * True when it is an fp walk under auto and a check is owed: the caller
+ * checks it if its stack has not been (prof_sample_prepare).
+ */
+static bool
 prof_backtrace(struct prof_bt *bt, struct prof_tls *pt)
 {
 	int how = __atomic_load_n(&prof_unwind_now, __ATOMIC_RELAXED);
 	uint64_t n;
 
-	if (how == PROF_UNWIND_LIBGCC || !prof_bt_fp(bt, pt))
+	if (how == PROF_UNWIND_LIBGCC || !prof_bt_fp(bt, pt)) {
 		prof_bt_libgcc(bt);
-	else if (how == PROF_UNWIND_AUTO) {
-		n = __atomic_fetch_add(&prof_fp_nwalks, 1, __ATOMIC_RELAXED);
-		if (n < PROF_CHECK_FIRST || n % (n < PROF_CHECK_SLOW ?
-		    PROF_CHECK_EVERY : PROF_CHECK_SLOW) == 0)
-			prof_bt_check(bt);
+		return (false);
 	}
-	/* No entry point seen (a call from inside): drop just this frame. */
-	if (bt->cut == 0 && bt->n > 0)
-		bt->cut = 1;
+	if (how != PROF_UNWIND_AUTO)
+		return (false);
+	n = __atomic_fetch_add(&prof_fp_nwalks, 1, __ATOMIC_RELAXED);
+	if (n < PROF_CHECK_FIRST || n % (n < PROF_CHECK_SLOW ?
+	    PROF_CHECK_EVERY : PROF_CHECK_SLOW) == 0)
+		__atomic_store_n(&prof_check_owed, true, __ATOMIC_RELAXED);
+	return (__atomic_load_n(&prof_check_owed, __ATOMIC_RELAXED));
 }
 
 /* Tables (prof_lock held) -------------------------------------------------- */
@@ -734,13 +789,13 @@ prof_now_ns(void)
 }
 
 /* Marks the record's ring entry freed, if it is still in the ring. */
-static void
+static NOINLINE void
 prof_recent_free(struct prof_tctx *tctx)
 {
 	struct prof_recent *r;
 	size_t i;
 
-	if (tctx->recent_id == 0 || prof_recent_cap == 0)
+	if (prof_recent_cap == 0)
 		return;
 	/* Ids are consecutive, so the entry's slot follows from its id. */
 	if (prof_recent_id - tctx->recent_id >= prof_recent_cap)
@@ -756,32 +811,51 @@ prof_recent_free(struct prof_tctx *tctx)
 }
 
 /* Returns a freed record's counts and the record itself. */
-static void
+static inline void
 prof_tctx_release(struct prof_tctx *tctx)
 {
-	if (tctx->epoch == prof_epoch) {
+	if (tctx->epoch == prof_epoch)
 		prof_cnt_sub(&tctx->tcnt->cnt, tctx->usize);
-	}
-	prof_recent_free(tctx);
+	if (tctx->recent_id != 0)
+		prof_recent_free(tctx);
 	tctx->next = prof_tctx_free;
 	prof_tctx_free = tctx;
+}
+
+/*
+ * Counts the records committed and freed since the last drain; lock held.
+ * The freed are taken first: a record's commit was pushed before its free
+ * (the block was allocated before it was freed), so every record taken
+ * from the deferred list is in the committed batch taken after, or in an
+ * earlier one, and its counts are added (and its epoch stamped) before
+ * they are subtracted.
+ */
+static void
+prof_drain(void)
+{
+	struct prof_tctx *c, *d, *next;
+
+	d = __atomic_exchange_n(&prof_deferred, NULL, __ATOMIC_ACQUIRE);
+	c = __atomic_exchange_n(&prof_committed, NULL, __ATOMIC_ACQUIRE);
+	for (; c != NULL; c = c->committed_next) {
+		c->epoch = prof_epoch;
+		prof_cnt_add(&c->tcnt->cnt, c->usize);
+	}
+	for (; d != NULL; d = next) {
+		next = d->next;
+		prof_tctx_release(d);
+	}
 }
 
 /* Enters the profiler's critical section on this thread. */
 static void
 prof_enter(void)
 {
-	struct prof_tctx *d, *next;
-
 	prof_tls.busy = true;
 	mlock_lock(&prof_lock);
-	if (__atomic_load_n(&prof_deferred, __ATOMIC_RELAXED) == NULL)
-		return;
-	d = __atomic_exchange_n(&prof_deferred, NULL, __ATOMIC_ACQUIRE);
-	for (; d != NULL; d = next) {
-		next = d->next;
-		prof_tctx_release(d);
-	}
+	if (__atomic_load_n(&prof_deferred, __ATOMIC_RELAXED) != NULL ||
+	    __atomic_load_n(&prof_committed, __ATOMIC_RELAXED) != NULL)
+		prof_drain();
 }
 
 static void
@@ -1002,40 +1076,43 @@ prof_mapped(void)
 
 /* Sampling ---------------------------------------------------------------- */
 
-/* A record for the thread's next sample, if it has none; prof_lock held. */
+/* Records for the thread's next samples, if it has none; prof_lock held. */
 static void
-prof_spare_fill(struct prof_tls *pt)
+prof_spares_fill(struct prof_tls *pt)
 {
 	struct prof_tctx *tctx;
+	unsigned i;
 
-	if (pt->spare != NULL)
+	if (pt->spares != NULL)
 		return;
-	if ((tctx = prof_tctx_free) != NULL)
-		prof_tctx_free = tctx->next;
-	else
-		tctx = base_alloc(sizeof(*tctx), CACHELINE);
-	pt->spare = tctx;
+	for (i = 0; i < PROF_SPARES; i++) {
+		if ((tctx = prof_tctx_free) != NULL)
+			prof_tctx_free = tctx->next;
+		else if ((tctx = base_alloc(sizeof(*tctx), CACHELINE)) == NULL)
+			return;
+		tctx->next = pt->spares;
+		pt->spares = tctx;
+	}
 }
 
 /*
  * The thread's share of the stack frames[0, n) (hash h), found or made
- * under prof_lock, and remembered in pt->seen; the spare record made
- * ready.  NULL when out of memory.
+ * under prof_lock, and remembered in pt->seen, unless c is it (found in
+ * pt->seen); spare records made ready.  NULL when out of memory.
  */
 static NOINLINE struct prof_tcnt *
 prof_tcnt_find(struct prof_tls *pt, const char *name,
-    const uintptr_t *frames, unsigned n, uint64_t h)
+    const uintptr_t *frames, unsigned n, uint64_t h, struct prof_tcnt *c)
 {
 	struct prof_thread *t;
 	struct prof_stack *s;
-	struct prof_tcnt *c = NULL;
 
 	prof_enter();
-	if ((t = prof_thread_get(pt, name)) != NULL &&
+	if (c == NULL && (t = prof_thread_get(pt, name)) != NULL &&
 	    (s = prof_stack_get(frames, n, h)) != NULL &&
 	    (c = prof_tcnt_get(s, t)) != NULL)
 		pt->seen[h & (PROF_SEEN - 1)] = c;
-	prof_spare_fill(pt);
+	prof_spares_fill(pt);
 	prof_leave();
 	return (c);
 }
@@ -1050,6 +1127,7 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	struct prof_tcnt *c;
 	struct prof_bt bt;
 	unsigned n;
+	bool check;
 
 	tsd->prof_sample_at = now + prof_sample_distance(pt);
 	tsd_update_event(tsd);
@@ -1058,22 +1136,40 @@ prof_sample_prepare(struct tsd *tsd, size_t usize)
 	pt->interval_bytes = now - pt->last_event;
 	pt->last_event = now;
 	pt->busy = true;
-	prof_backtrace(&bt, pt);
+	check = prof_backtrace(&bt, pt);
+again:
+	/* No entry point seen (a call from inside): drop just this frame. */
+	if (bt.cut == 0 && bt.n > 0)
+		bt.cut = 1;
 	frames = bt.ip + bt.cut;
 	n = bt.n - bt.cut > PROF_BT_MAX ? PROF_BT_MAX : bt.n - bt.cut;
 	h = prof_hash(frames, n);
 	c = pt->seen[h & (PROF_SEEN - 1)];
-	if (c == NULL || !prof_stack_is(c->stack, frames, n, h) ||
-	    pt->spare == NULL) {
-		c = prof_tcnt_find(pt, tsd->prof_name, frames, n, h);
-		if (c == NULL || pt->spare == NULL) {
+	if (c != NULL && !prof_stack_is(c->stack, frames, n, h))
+		c = NULL;
+	if (c == NULL || pt->spares == NULL) {
+		c = prof_tcnt_find(pt, tsd->prof_name, frames, n, h, c);
+		if (c == NULL || pt->spares == NULL) {
 			pt->busy = false;
 			return (NULL);
 		}
 	}
+	/* auto's check, owed to a stack not checked yet (see above). */
+	if (check && !__atomic_load_n(&c->stack->checked, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&prof_check_owed, false, __ATOMIC_RELAXED)) {
+		check = false;
+		switch (prof_bt_check(&bt)) {
+		case PROF_CHECK_AGREED:
+			__atomic_store_n(&c->stack->checked, true,
+			    __ATOMIC_RELAXED);
+			break;
+		case PROF_CHECK_TURNED:
+			goto again;	/* bt is libgcc's stack now */
+		}
+	}
 	pt->busy = false;
-	tctx = pt->spare;
-	pt->spare = NULL;
+	tctx = pt->spares;
+	pt->spares = tctx->next;
 	tctx->tcnt = c;
 	tctx->next = NULL;
 	tctx->recent_id = 0;
@@ -1111,14 +1207,38 @@ prof_recent_add(struct prof_tctx *tctx, const void *ptr, size_t usize)
 	tctx->recent_id = r->id;
 }
 
+/* Sets or clears one reason for commits to take the lock. */
+static void
+prof_commit_locked_set(unsigned why, bool on)
+{
+	if (on)
+		__atomic_fetch_or(&prof_commit_locked, why, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&prof_commit_locked, ~why,
+		    __ATOMIC_RELAXED);
+}
+
+/*
+ * Usually a push onto the committed list, counted by the next lock holder
+ * (prof_drain); the recent ring and the dump triggers need the lock.
+ */
 void
 prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 {
 	struct prof_tls *pt = &prof_tls;
+	struct prof_tctx *head;
 	size_t mapped;
 
-	prof_enter();
 	tctx->usize = usize;
+	if (__atomic_load_n(&prof_commit_locked, __ATOMIC_RELAXED) == 0) {
+		head = __atomic_load_n(&prof_committed, __ATOMIC_RELAXED);
+		do
+			tctx->committed_next = head;
+		while (!__atomic_compare_exchange_n(&prof_committed, &head,
+		    tctx, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+		return;
+	}
+	prof_enter();
 	tctx->epoch = prof_epoch;
 	prof_cnt_add(&tctx->tcnt->cnt, usize);
 	prof_recent_add(tctx, ptr, usize);
@@ -1134,14 +1254,13 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 		prof_gdump_max = mapped;
 		prof_dump_auto('u', &prof_dump_useq);
 	}
-	prof_spare_fill(pt);
 	prof_leave();
 }
 
 /*
  * The record goes onto the deferred list, without a lock: the next holder
- * of prof_lock (a commit, a dump, exit's leak report) subtracts it before
- * it reads a count.  Only a record still in the recent ring is released
+ * of prof_lock (a thread fetching records, a dump, exit's leak report)
+ * subtracts it before it reads a count.  Only a record still in the recent ring is released
  * here and now, so that the ring tells this free's time and thread; and
  * then not if this thread's own critical section was interrupted.
  */
@@ -1205,9 +1324,12 @@ prof_boot(void)
 {
 	mlock_init(&prof_lock, RANK_PROF);
 	prof_lg_sample = opt.lg_prof_sample;
+	prof_sample_mean = (double)((uint64_t)1 << prof_lg_sample);
 	prof_active_now = opt.prof && opt.prof_active;
 	prof_thread_active_init_now = opt.prof_thread_active_init;
 	prof_gdump_now = opt.prof_gdump;
+	prof_commit_locked_set(PROF_LOCKED_INTERVAL, opt.lg_prof_interval >= 0);
+	prof_commit_locked_set(PROF_LOCKED_GDUMP, prof_gdump_now);
 	memcpy(prof_prefix_now, opt.prof_prefix, sizeof(prof_prefix_now));
 	prof_entries[0] = (uintptr_t)malloc;
 	prof_entries[1] = (uintptr_t)calloc;
@@ -1262,13 +1384,16 @@ void
 prof_thread_exit(void)
 {
 	struct prof_tls *pt = &prof_tls;
+	struct prof_tctx *tctx;
 
-	if (pt->spare == NULL)
+	if (pt->spares == NULL)
 		return;
 	prof_enter();
-	pt->spare->next = prof_tctx_free;
-	prof_tctx_free = pt->spare;
-	pt->spare = NULL;
+	while ((tctx = pt->spares) != NULL) {
+		pt->spares = tctx->next;
+		tctx->next = prof_tctx_free;
+		prof_tctx_free = tctx;
+	}
 	prof_leave();
 }
 
@@ -1313,8 +1438,10 @@ prof_ctl_gdump(const bool *newval)
 {
 	bool old = __atomic_load_n(&prof_gdump_now, __ATOMIC_RELAXED);
 
-	if (newval != NULL)
+	if (newval != NULL) {
 		__atomic_store_n(&prof_gdump_now, *newval, __ATOMIC_RELAXED);
+		prof_commit_locked_set(PROF_LOCKED_GDUMP, *newval);
+	}
 	return (old);
 }
 
@@ -1396,8 +1523,10 @@ prof_ctl_reset(const size_t *lg_sample)
 		for (s = prof_buckets[i]; s != NULL; s = s->next)
 			for (c = s->threads; c != NULL; c = c->next)
 				memset(&c->cnt, 0, sizeof(c->cnt));
-	if (lg_sample != NULL)
+	if (lg_sample != NULL) {
 		prof_lg_sample = *lg_sample;
+		prof_sample_mean = (double)((uint64_t)1 << prof_lg_sample);
+	}
 	prof_leave();
 	return (0);
 }
@@ -1455,6 +1584,8 @@ prof_ctl_recent_alloc_max(const ssize_t *newval)
 			prof_recent_cap = 0;
 			prof_recent_next = 0;
 		}
+		prof_commit_locked_set(PROF_LOCKED_RECENT,
+		    prof_recent_max != 0);
 	}
 	prof_leave();
 	return (old);

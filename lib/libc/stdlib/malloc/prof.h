@@ -31,7 +31,7 @@ void	prof_tsd_init(struct tsd *tsd);
 /* At thread exit: gives back the record kept for the next sample. */
 void	prof_thread_exit(void);
 /*
- * Called when an allocation of usize takes tsd->allocated to or past
+ * Called when an allocation of usize takes tsd_allocated() to or past
  * tsd->prof_sample_at.  Always moves tsd->prof_sample_at past the new
  * allocated count (and calls tsd_update_event), and returns the record to
  * attach (backtrace taken here), or NULL not to sample this one.

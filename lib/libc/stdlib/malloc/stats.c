@@ -99,7 +99,7 @@ extents_read(const struct ecache *cache, struct extents_snapshot *ex)
 static void
 arena_read(struct arena *arena, struct arena_snapshot *s)
 {
-	uint64_t seen_ns = s->seen_ns;
+	uint64_t seen_ns = s->seen_ns, ntake, nput;
 	struct bin_snapshot *bs;
 	struct bin *bin;
 	unsigned i;
@@ -139,16 +139,23 @@ arena_read(struct arena *arena, struct arena_snapshot *s)
 	s->pdirty = arena->dirty.npages;
 	s->pmuzzy = arena->muzzy.npages;
 	s->retained = arena->retained.npages << LG_PAGE;
-	s->large_allocated = arena->allocated_large;
-	s->large_nmalloc = arena->nmalloc_large;
-	s->large_ndalloc = arena->ndalloc_large;
+	arena_sample_moves(arena, &ntake, &nput);
+	s->large_allocated = arena->allocated_large +
+	    (size_t)(ntake - nput) * sz_index2size(SC_NBINS);
+	s->large_nmalloc = arena->nmalloc_large + ntake;
+	s->large_ndalloc = arena->ndalloc_large + nput;
 	for (i = 0; i < SC_NLARGE; i++) {
 		s->lextents[i].nmalloc = arena->lstats[i].nmalloc;
 		s->lextents[i].ndalloc = arena->lstats[i].ndalloc;
 		s->lextents[i].nrequests = arena->lstats[i].nrequests;
 		s->lextents[i].curlextents = arena->lstats[i].curlextents;
-		s->large_nrequests += arena->lstats[i].nrequests;
 	}
+	s->lextents[0].nmalloc += ntake;
+	s->lextents[0].nrequests += ntake;
+	s->lextents[0].ndalloc += nput;
+	s->lextents[0].curlextents += (size_t)(ntake - nput);
+	for (i = 0; i < SC_NLARGE; i++)
+		s->large_nrequests += s->lextents[i].nrequests;
 	s->dirty_npurge = arena->decay_dirty.npurge;
 	s->dirty_nmadvise = arena->decay_dirty.nmadvise;
 	s->dirty_purged = arena->decay_dirty.purged;
@@ -347,7 +354,8 @@ stats_summary_read(struct stats_summary *out)
 	struct arena *arena;
 	struct bin *bin;
 	size_t base_allocated, base_resident, base_mapped;
-	uint64_t pactive = 0, pdirty = 0;
+	uint64_t pactive = 0, pdirty = 0, ntake, nput;
+	size_t large;
 	unsigned i, j, n;
 
 	memset(out, 0, sizeof(*out));
@@ -368,13 +376,16 @@ stats_summary_read(struct stats_summary *out)
 			mlock_unlock(&bin->lock);
 		}
 		mlock_lock(&arena->extent_lock);
-		out->allocated += arena->allocated_large;
-		pactive += arena->allocated_large >> LG_PAGE;
+		arena_sample_moves(arena, &ntake, &nput);
+		large = arena->allocated_large +
+		    (size_t)(ntake - nput) * sz_index2size(SC_NBINS);
+		out->allocated += large;
+		pactive += large >> LG_PAGE;
 		pdirty += arena->dirty.npages;
 		out->muzzy += (uint64_t)arena->muzzy.npages << LG_PAGE;
 		out->retained += (uint64_t)arena->retained.npages << LG_PAGE;
-		out->nmalloc += arena->nmalloc_large;
-		out->ndalloc += arena->ndalloc_large;
+		out->nmalloc += arena->nmalloc_large + ntake;
+		out->ndalloc += arena->ndalloc_large + nput;
 		out->npurged += arena->decay_dirty.purged +
 		    arena->decay_muzzy.purged;
 		out->nmadvise += arena->decay_dirty.nmadvise +

@@ -257,13 +257,29 @@ child(const char *mode)
 		 * own, which freed samples hand on to the next ones.
 		 */
 		unsigned char *q[16];
-		size_t i, j, n, before, after;
-		uint64_t epoch = 1;
+		size_t i, j, n, before, after, cur_before, cur_after;
+		uint64_t epoch = 1, nmalloc_before, nmalloc_after;
+		char name[64];
+		unsigned ind;
 
+		sz = sizeof(ind);
+		if (mallctl("thread.arena", &ind, &sz, NULL, 0) != 0)
+			_exit(35);
 		sz = sizeof(before);
 		mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch));
 		if (mallctl("stats.allocated", &before, &sz, NULL, 0) != 0)
 			_exit(30);
+		/* The extents' moves through the arena's slots count too. */
+		snprintf(name, sizeof(name), "stats.arenas.%u.large.nmalloc",
+		    ind);
+		sz = sizeof(nmalloc_before);
+		if (mallctl(name, &nmalloc_before, &sz, NULL, 0) != 0)
+			_exit(36);
+		snprintf(name, sizeof(name),
+		    "stats.arenas.%u.lextents.0.curlextents", ind);
+		sz = sizeof(cur_before);
+		if (mallctl(name, &cur_before, &sz, NULL, 0) != 0)
+			_exit(37);
 		for (i = 0; i < 1000; i++) {
 			q[0] = malloc(100);
 			if (q[0] == NULL ||
@@ -290,9 +306,20 @@ child(const char *mode)
 		for (i = 0; i < 16; i++)
 			free(q[i]);
 		mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch));
+		sz = sizeof(after);
 		if (mallctl("stats.allocated", &after, &sz, NULL, 0) != 0 ||
 		    after != before)
 			_exit(34);
+		sz = sizeof(cur_after);
+		if (mallctl(name, &cur_after, &sz, NULL, 0) != 0 ||
+		    cur_after != cur_before)
+			_exit(38);
+		snprintf(name, sizeof(name), "stats.arenas.%u.large.nmalloc",
+		    ind);
+		sz = sizeof(nmalloc_after);
+		if (mallctl(name, &nmalloc_after, &sz, NULL, 0) != 0 ||
+		    nmalloc_after - nmalloc_before < 2016)
+			_exit(39);
 	} else if (strcmp(mode, "sample_double_free") == 0) {
 		void *a = malloc(100), *again = a;
 
@@ -737,8 +764,8 @@ ATF_TC_BODY(recent_ring_keeps_the_last_samples, tc)
 
 /*
  * Sampled small blocks live on extents that freed samples pass on: the
- * blocks keep their class, zeroing and contents, and the statistics come
- * back to where they were.
+ * blocks keep their class, zeroing and contents, the statistics come back
+ * to where they were, and every sample counts as a large allocation.
  */
 ATF_TC_WITHOUT_HEAD(sampled_small_blocks_recycle_their_extents);
 ATF_TC_BODY(sampled_small_blocks_recycle_their_extents, tc)
