@@ -33,7 +33,7 @@ unsigned	 narenas_auto;
 unsigned	 narenas_total;
 
 static struct mlock	arenas_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
-			    RANK_CTL };
+			    RANK_CTL, false, false };
 /* Destroyed arenas' memory, reused by the next creation; arenas_lock. */
 static struct arena	*arenas_free;
 
@@ -627,9 +627,8 @@ arena_clock_ns(void)
 void
 arena_decay_tick(struct arena *arena)
 {
-	if (pthread_mutex_trylock(&arena->extent_lock.mutex) != 0)
+	if (!mlock_trylock(&arena->extent_lock))
 		return;
-	arena->extent_lock.nlocks++;
 	arena_decay_locked(arena, false);
 	mlock_unlock(&arena->extent_lock);
 }

@@ -32,8 +32,9 @@ struct bg_thread {
 	uint64_t	slept_ns;	/* total requested sleep, for the mean */
 };
 
+/* Taken even with one thread: threads start under it, and wait on it. */
 static struct mlock	bg_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
-			    RANK_BACKGROUND };
+			    RANK_BACKGROUND, true, false };
 static struct bg_thread	bg_threads[BG_THREADS_MAX];
 static unsigned		bg_nthreads;
 static bool		bg_enabled;

@@ -41,8 +41,9 @@
 extern const char	*malloc_conf __attribute__((weak));
 extern bool		 malloc_initialized;
 
+/* Taken even with one thread: background threads start under it. */
 static struct mlock	ctl_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
-			    RANK_CTL };
+			    RANK_CTL, true, false };
 static bool		ctl_initialized;
 
 /* Explicit tcaches; a destroyed slot keeps its memory for reuse. */

@@ -10,7 +10,7 @@
 #include "lock.h"
 
 static struct mlock	edata_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
-			    RANK_EDATA };
+			    RANK_EDATA, false, false };
 static struct extent	*edata_free;
 
 struct extent *

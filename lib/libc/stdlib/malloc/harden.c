@@ -29,7 +29,7 @@ struct quarantine {
 };
 
 static struct mlock	ring_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
-			    RANK_TCACHES };
+			    RANK_TCACHES, false, false };
 static struct quarantine *ring_pool;
 
 void

@@ -12,6 +12,8 @@ mlock_init(struct mlock *lock, enum lock_rank rank)
 	lock->nlocks = 0;
 	lock->ncontended = 0;
 	lock->rank = rank;
+	lock->always = false;
+	lock->skipped = false;
 }
 
 void

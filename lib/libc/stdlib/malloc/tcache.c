@@ -28,7 +28,7 @@ const uintptr_t	tcache_empty_block[2] = { 0, 1 };
 void *const	tcache_empty_slot[1] = { (void *)tcache_empty_block };
 
 static struct mlock	pool_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
-			    RANK_TCACHES };
+			    RANK_TCACHES, false, false };
 static void		**stack_pool;
 
 void
