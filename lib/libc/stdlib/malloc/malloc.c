@@ -603,12 +603,11 @@ malloc_sampled(struct tsd *tsd, size_t size)
 	size_t usize;
 	void *p;
 
-	if (size > SC_LOOKUP_MAX)
+	if (!tsd->prof_active || size > SC_LOOKUP_MAX)
 		return (NULL);
 	ind = sz_lookup_index(size);
 	usize = sz_index2size(ind);
-	if (!tsd->prof_active ||
-	    tsd_allocated(tsd) + usize < tsd->prof_sample_at ||
+	if (tsd_allocated(tsd) + usize < tsd->prof_sample_at ||
 	    tsd->state != TSD_NOMINAL || opt.zero || opt.junk_alloc ||
 	    (tctx = prof_sample_prepare(tsd, usize)) == NULL ||
 	    (p = imalloc_sampled(tsd, tsd->arena, ind, 0, false, tctx)) ==
