@@ -583,53 +583,45 @@ ATF_TC_BODY(realloc_inside_block_same_class_aborts, tc)
 	    "<malloc>: realloc(): invalid pointer %s (inside a block)");
 }
 
-/* A freed block resized within its class: caught, not handed back. */
+/*
+ * A freed block resized within its class: caught, not handed back; also
+ * once the block is back in its slab (flush: the cache flushed first),
+ * where realloc's fast path refuses the slab's mark as it refuses the key.
+ */
+struct realloc_freed_case {
+	size_t	n;
+	bool	flush;
+};
+
 static void
 realloc_freed(void *arg)
 {
-	size_t n = *(size_t *)arg;
+	const struct realloc_freed_case *c = arg;
 	void *p, *q;
 
-	p = malloc(n);
-	memset(p, 1, n);
+	p = malloc(c->n);
+	memset(p, 1, c->n);
 	child_report_ptr("addr", p);
 	q = ptr_launder(p);
 	free(p);
-	q = realloc(q, n);
-	SURVIVED();
-}
-
-/*
- * The same once the block is back in its slab (the cache flushed):
- * realloc's fast path refuses the slab's mark as it refuses the key.
- */
-static void
-realloc_freed_flushed(void *arg)
-{
-	size_t n = *(size_t *)arg;
-	void *p, *q;
-
-	p = malloc(n);
-	memset(p, 1, n);
-	child_report_ptr("addr", p);
-	q = ptr_launder(p);
-	free(p);
-	if (mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+	if (c->flush &&
+	    mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
 		_exit(3);
-	q = realloc(q, n);
+	q = realloc(q, c->n);
 	SURVIVED();
 }
 
 ATF_TC_WITHOUT_HEAD(realloc_of_freed_block_aborts);
 ATF_TC_BODY(realloc_of_freed_block_aborts, tc)
 {
-	size_t small = 100, large = 100 * KiB;
+	struct realloc_freed_case small = { 100, false },
+	    large = { 100 * KiB, false }, flushed = { 100, true };
 
 	expect_abort(realloc_freed, &small,
 	    "<malloc>: realloc(): double free of %s");
 	expect_abort(realloc_freed, &large,
 	    "<malloc>: realloc(): double free of %s");
-	expect_abort(realloc_freed_flushed, &small,
+	expect_abort(realloc_freed, &flushed,
 	    "<malloc>: realloc(): double free of %s");
 }
 
