@@ -42,25 +42,29 @@
  *   leave a slab (refill) or the slab goes (release), where blocks are
  *   written anyway; an earlier version kept the mark in the first word
  *   and made malloc check both (3 instructions more a pair).
- * - The budget of 40 instructions per malloc+free pair is not met: 53
- *   back to back, 59 through a window of 1000 live blocks, by callgrind
+ * - The budget of 40 instructions per malloc+free pair is not met: 52
+ *   back to back, 58 through a window of 1000 live blocks, by callgrind
  *   (jemalloc 76 to 91, tcmalloc 76 to 82, mimalloc 63 to 157, glibc 138
- *   to 144).  Of the 53, 10 are the loop and the two calls through the
- *   PLT; malloc takes 17 and free 26.  What the others do not do: the
+ *   to 144).  Of the 52, 10 are the loop and the two calls through the
+ *   PLT; malloc takes 17 and free 25.  What the others do not do: the
  *   region check of free (a pointer into a block or not ours must be
- *   refused before it enters a cache: 7, the multiply and its tables),
+ *   refused before it enters a cache: 6, the multiply and its tables),
  *   the double-free checks (4 in free, with the top-of-bin compare; 4
  *   in malloc).  Statistics cost malloc one increment (the bin's
  *   request count) and free nothing: thread.allocated is derived from
  *   the event countdown, thread.deallocated from the bins' counts
  *   (tcache.h), so neither is stored on the fast paths (until 2026-11
  *   both were: 3 instructions more, and larson's time).  The rest is one
- *   access per datum: the thread cache's
- *   fields are parallel arrays indexed off %fs (tcache.h), the class
- *   tables share one base address (sizeclass.h), pointer-map words carry
- *   the slab base and a fast index (pmap.h), malloc makes no empty test
- *   (tcache.h).  A flat pointer map would save 4 more but needs 256 GiB
- *   of address space, which valgrind and RLIMIT_AS refuse.
+ *   access per datum: the thread cache's fields are parallel arrays
+ *   indexed off %fs (tcache.h), the class tables sit in the pointer
+ *   map's object, one base address for both paths (sizeclass.h), sizes
+ *   up to 1 KiB have a table entry per byte, pointer-map words carry the
+ *   slab base and a fast index (pmap.h), malloc makes no empty test
+ *   (tcache.h), and a pop or push is one operation in memory.  By
+ *   construction the checks cost about 12 and the rest at least 17
+ *   besides the loop, so 40 is out of reach with the checks.  A flat
+ *   pointer map would save 4 more but needs 256 GiB of address space,
+ *   which valgrind and RLIMIT_AS refuse.
  * - Background threads stay off by default, as in jemalloc (see malloc(3)
  *   TUNING); purging is driven by allocation activity instead.
  */

@@ -25,6 +25,7 @@
 #define	MALLOC_PMAP_H
 
 #include "compat.h"
+#include "sztab.h"
 
 #define	PMAP_LG_LEAF	18
 #define	PMAP_LG_ROOT	(48 - LG_PAGE - PMAP_LG_LEAF)
@@ -60,11 +61,13 @@ struct pmap_leaf {
  * root (in .bss) points every slot at the zero leaf: a lookup needs no
  * NULL test, and the zero leaf's pages are never written.  Both live in
  * one object so that position-independent code finds both from one
- * address.
+ * address, and so do the size-class tables, which free() reads with the
+ * root (one lea fewer; it costs a page of .bss of their own).
  */
 struct pmap {
 	struct pmap_leaf	zero_leaf;
 	uintptr_t		root[(size_t)1 << PMAP_LG_ROOT];
+	struct sz_tables	sz;	/* sizeclass.h's tables: sz_tab */
 };
 
 extern HIDDEN struct pmap	pmap;

@@ -7,7 +7,6 @@
 #include "pmap.h"
 #include "sizeclass.h"
 
-struct sz_tables	sz_tab;
 struct bin_info	bin_infos[SC_NBINS];
 
 static size_t
