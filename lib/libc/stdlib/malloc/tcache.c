@@ -146,9 +146,8 @@ tcache_bin_open(struct tcache *tcache, unsigned ind)
 
 	slot[-1] = (void *)tcache_empty_block;
 	tcache->low[ind] = tcache->top[ind] = slot;
-	tcache->high[ind] = opt.junk_free || opt.harden || tcache->frees_slow ?
-	    slot :
-	    slot + tcache_ncached_max[ind];
+	tcache->high[ind] = opt.junk_free || opt.harden ||
+	    tcache->frees_slow ? slot : slot + tcache_ncached_max[ind];
 }
 
 bool
