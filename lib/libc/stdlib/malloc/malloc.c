@@ -566,20 +566,14 @@ malloc_fast_undo(size_t size)
 /*
  * malloc_fast() with the live counters (struct tsd: a thread that asked
  * for thread.allocatedp), for which the fast path always fails: a pop
- * from the bin when no event is due.  NULL: the general path.
+ * from bin ind when no event is due.  NULL: the general path.
  */
 static void *
-malloc_live(struct tsd *tsd, size_t size)
+malloc_live(struct tsd *tsd, unsigned ind, size_t usize)
 {
-	uint64_t usize;
-	size_t ind;
 	void **top;
 	void *p;
 
-	if (size > SC_LOOKUP_MAX)
-		return (NULL);
-	ind = sz_lookup_index(size);
-	usize = sz_index2size(ind);
 	if (tsd->allocated_live + usize >= tsd->event_at)
 		return (NULL);
 	top = tsd->tcache.top[ind];
@@ -594,26 +588,21 @@ malloc_live(struct tsd *tsd, size_t size)
 }
 
 /*
- * A sample due in malloc() on a booted thread, without zero or junk
- * modes: what imalloc() does for it, without the general checks that
- * were a fifth of a sample's cost.  NULL when it is not that case, or
- * when the allocation is not sampled after all (the sample point has then
- * moved on) or fails: imalloc() takes over.  The tick, if due too, waits
- * for the next allocation: event_left is left negative for it.
+ * A sample due in malloc() of class ind on a booted thread, without zero
+ * or junk modes: what imalloc() does for it, without the general checks
+ * that were a fifth of a sample's cost.  NULL when it is not that case,
+ * or when the allocation is not sampled after all (the sample point has
+ * then moved on) or fails: imalloc() takes over.  The tick, if due too,
+ * waits for the next allocation: event_left is left negative for it.
  */
 static inline void *
-malloc_sampled(struct tsd *tsd, size_t size)
+malloc_sampled(struct tsd *tsd, unsigned ind, size_t usize)
 {
 	struct prof_tctx *tctx;
-	unsigned ind;
-	size_t usize;
 	void *p;
 
-	if (!tsd->prof_active || size > SC_LOOKUP_MAX)
-		return (NULL);
-	ind = sz_lookup_index(size);
-	usize = sz_index2size(ind);
-	if (tsd_allocated(tsd) + usize < tsd->prof_sample_at ||
+	if (!tsd->prof_active ||
+	    tsd_allocated(tsd) + usize < tsd->prof_sample_at ||
 	    tsd->state != TSD_NOMINAL || opt.zero || opt.junk_alloc ||
 	    (tctx = prof_sample_prepare(tsd, usize)) == NULL ||
 	    (p = imalloc_sampled(tsd, tsd->arena, ind, 0, false, tctx)) ==
@@ -628,14 +617,22 @@ malloc_sampled(struct tsd *tsd, size_t size)
 static NOINLINE void *
 malloc_slow(size_t size)
 {
+	struct tsd *tsd = &tsd_tls;
+	unsigned ind;
+	size_t usize;
 	void *p;
 
-	malloc_fast_undo(size);
-	if (unlikely(tsd_tls.counters_live) &&
-	    (p = malloc_live(&tsd_tls, size)) != NULL)
-		return (p);
-	if ((p = malloc_sampled(&tsd_tls, size)) != NULL)
-		return (p);
+	if (size <= SC_LOOKUP_MAX) {
+		/* malloc_fast_undo(), with the class kept for the paths below. */
+		ind = sz_lookup_index(size);
+		usize = sz_index2size(ind);
+		tsd->event_left += (int64_t)usize;
+		if (unlikely(tsd->counters_live) &&
+		    (p = malloc_live(tsd, ind, usize)) != NULL)
+			return (p);
+		if ((p = malloc_sampled(tsd, ind, usize)) != NULL)
+			return (p);
+	}
 	return (imalloc(size, 0, false, TC_AUTO, ARENA_AUTO, "malloc"));
 }
 
