@@ -775,6 +775,19 @@ slab_destroy(struct arena *arena, struct extent *slab)
 }
 
 /*
+ * A slab whose bitmap holds a number of free regions (how: "held" or
+ * "holds at least" got) other than its count: its metadata was written
+ * over, and going on would hand out a region twice or loop for ever.
+ */
+static COLD __attribute__((noreturn)) void
+slab_count_corrupt(const struct extent *slab, const char *how, unsigned got)
+{
+	msg_fatal("malloc(): metadata corruption: slab %p: its free count "
+	    "(%u) and bitmap (%s %u) disagree", (void *)slab->addr,
+	    (unsigned)slab->nfree, how, got);
+}
+
+/*
  * harden:true: takes one free region at a random position, so that heap
  * layout is not predictable from allocation order.
  */
@@ -798,10 +811,8 @@ slab_take_random(struct extent *slab, const struct bin_info *bi,
 			return ((void *)(slab->addr + (size_t)idx * bi->reg_size));
 		}
 	}
-	/* Called only while nfree > 0 (see slab_take). */
-	msg_fatal("malloc(): metadata corruption: slab %p: its free count "
-	    "(%u) and bitmap (held 0) disagree", (void *)slab->addr,
-	    (unsigned)slab->nfree);
+	/* Called only while nfree > 0 (arena_bin_fill). */
+	slab_count_corrupt(slab, "held", 0);
 }
 
 /* Clears bits [from, to) of a slab's bitmap. */
@@ -863,16 +874,10 @@ slab_take(struct extent *slab, const struct bin_info *bi, void **out,
 		bitmap_clear_range(slab->bitmap, untouched, untouched + k);
 		slab->untouched = (uint16_t)(untouched + k);
 	}
-	/*
-	 * The slab ran out (got < n) with regions still counted free, or
-	 * held more than counted: the slab's metadata was overwritten, and
-	 * going on would hand out a region twice or loop for ever.
-	 */
+	/* Ran out with regions still counted free, or held more than counted. */
 	if (unlikely(got > slab->nfree || (got < n && got != slab->nfree)))
-		msg_fatal("malloc(): metadata corruption: slab %p: its free "
-		    "count (%u) and bitmap (%s %u) disagree",
-		    (void *)slab->addr, (unsigned)slab->nfree,
-		    got < n ? "held" : "holds at least", got);
+		slab_count_corrupt(slab, got < n ? "held" : "holds at least",
+		    got);
 	slab->nfree -= (uint16_t)got;
 	return (got);
 }
@@ -1176,21 +1181,20 @@ struct extent *
 arena_sample_alloc(struct arena *arena, unsigned ind, bool zero)
 {
 	struct extent *ext = NULL;
-	unsigned i;
+	unsigned last, i, k;
 
 	/*
-	 * The slot filled last first: its extent is the likeliest to be in
+	 * From the slot filled last: its extent is the likeliest to be in
 	 * the cache, and the slots of a loop's samples are seldom the first.
 	 */
-	i = __atomic_load_n(&arena->sample_last, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&arena->samples[i], __ATOMIC_RELAXED) != NULL)
-		ext = __atomic_exchange_n(&arena->samples[i], NULL,
-		    __ATOMIC_ACQUIRE);
-	for (i = 0; i < ARENA_SAMPLES_MAX && ext == NULL; i++)
+	last = __atomic_load_n(&arena->sample_last, __ATOMIC_RELAXED);
+	for (k = 0; k < ARENA_SAMPLES_MAX && ext == NULL; k++) {
+		i = (last + k) % ARENA_SAMPLES_MAX;
 		if (__atomic_load_n(&arena->samples[i], __ATOMIC_RELAXED) !=
 		    NULL)
 			ext = __atomic_exchange_n(&arena->samples[i], NULL,
 			    __ATOMIC_ACQUIRE);
+	}
 	if (ext == NULL) {
 		void *p = arena_large_alloc(arena, SC_NBINS, PAGE, zero);
 

@@ -151,6 +151,15 @@ arena_sample_moves(struct arena *arena, uint64_t *ntake, uint64_t *nput)
 	*nput = __atomic_load_n(&arena->sample_nput, __ATOMIC_ACQUIRE);
 	*ntake = __atomic_load_n(&arena->sample_ntake, __ATOMIC_ACQUIRE);
 }
+
+/* allocated_large with the moves through the slots (arena_sample_moves). */
+static inline size_t
+arena_large_allocated(const struct arena *arena, uint64_t ntake,
+    uint64_t nput)
+{
+	return (arena->allocated_large +
+	    (size_t)(ntake - nput) * sz_index2size(SC_NBINS));
+}
 /* Resizes a large allocation in place; false on success. */
 bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);

@@ -20,5 +20,6 @@ void
 mlock_lock_slow(struct mlock *lock)
 {
 	pthread_mutex_lock(&lock->mutex);
+	lock->nlocks++;
 	lock->ncontended++;
 }

@@ -5,8 +5,8 @@
  * increasing rank, and the fork handlers take all of them in that same
  * order.  The order is a rule of the code: nothing checks the rank a lock
  * stores at run time.  (Not writing it, so that a new arena's bin locks
- * stay zero pages, saved nothing measurable: 8 threads' arenas, 2026-11.)  Counters are updated while the lock
- * is held, so they need no atomics.
+ * stay zero pages, saved nothing measurable: 8 threads' arenas, 2026-11.)
+ * Counters are updated while the lock is held, so they need no atomics.
  */
 #ifndef MALLOC_LOCK_H
 #define	MALLOC_LOCK_H
@@ -15,6 +15,7 @@
 #if defined(__GLIBC__) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
 #include <sys/single_threaded.h>
+#define	MLOCK_LIBC_SINGLE_THREADED
 #endif
 
 #include "compat.h"
@@ -27,8 +28,7 @@
  * its locks and atomics on the same test.  Programs that make threads
  * with clone(2) behind the C library's back break both allocators alike.
  */
-#if defined(__GLIBC__) && \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+#if defined(MLOCK_LIBC_SINGLE_THREADED)
 #define	MLOCK_SINGLE_THREADED()	(__libc_single_threaded != 0)
 #elif defined(__FreeBSD__)
 extern int	__isthreaded;
@@ -71,16 +71,6 @@ struct mlock {
 void	mlock_init(struct mlock *lock, enum lock_rank rank);
 void	mlock_lock_slow(struct mlock *lock);
 
-ALWAYS_INLINE void
-mlock_lock(struct mlock *lock)
-{
-	if (MLOCK_SINGLE_THREADED() && !lock->always)
-		lock->skipped = true;
-	else if (unlikely(pthread_mutex_trylock(&lock->mutex) != 0))
-		mlock_lock_slow(lock);
-	lock->nlocks++;
-}
-
 /* Takes the lock if it is free: false, not taken. */
 ALWAYS_INLINE bool
 mlock_trylock(struct mlock *lock)
@@ -91,6 +81,14 @@ mlock_trylock(struct mlock *lock)
 		return (false);
 	lock->nlocks++;
 	return (true);
+}
+
+/* A failed trylock counts as contention, then blocks (lock.c). */
+ALWAYS_INLINE void
+mlock_lock(struct mlock *lock)
+{
+	if (unlikely(!mlock_trylock(lock)))
+		mlock_lock_slow(lock);
 }
 
 ALWAYS_INLINE void

@@ -396,6 +396,23 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 	return (p);
 }
 
+/* Whether an allocation of usize is to be sampled. */
+static inline bool
+sample_due(const struct tsd *tsd, size_t usize)
+{
+	return (tsd->prof_active && tsd->state == TSD_NOMINAL &&
+	    tsd_allocated(tsd) + usize >= tsd->prof_sample_at);
+}
+
+/* The free of a sampled block: its record goes, its extent waits. */
+static void
+sample_dalloc(struct extent *ext, void *ptr, size_t usize)
+{
+	prof_sample_free(ext->prof_tctx, ptr, usize);
+	ext->prof_tctx = NULL;
+	arena_sample_dalloc(ext);
+}
+
 /*
  * A sampled allocation: an extent of its own (small classes promoted to
  * the smallest large class) carrying the sample's record.
@@ -445,7 +462,11 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 	void *p;
 	bool zeroed = false;
 
-	/* The fast path may have left the count negative (struct tsd). */
+	/*
+	 * The countdown may be negative from the counts of slow paths
+	 * (tsd_count_alloc): set again here, else every malloc would come
+	 * here until the next event.
+	 */
 	tsd_update_event(tsd);
 	if (unlikely(malloc_init()))
 		return (oom(fn, size));
@@ -466,8 +487,7 @@ imalloc(size_t size, size_t alignment, bool zero, int tc, unsigned arena_ind,
 		tcache = &tsd->tcache;
 	else if (tc >= 0)
 		tcache = ctl_tcache_get((unsigned)tc);
-	if (tsd->prof_active && tsd->state == TSD_NOMINAL &&
-	    tsd_allocated(tsd) + usize >= tsd->prof_sample_at &&
+	if (sample_due(tsd, usize) &&
 	    (tctx = prof_sample_prepare(tsd, usize)) != NULL) {
 		p = imalloc_sampled(tsd, arena, ind, alignment, zero, tctx);
 		zeroed = zero;
@@ -554,13 +574,18 @@ malloc_fast(size_t size)
  * Before the slow path that follows a failed malloc_fast(size): the
  * subtraction it made is given back, since the slow path counts the
  * allocation itself.  Every size malloc_fast() looks up was subtracted.
+ * Returns the size's class, SC_NSIZES for a size it does not look up.
  */
-static void
-malloc_fast_undo(size_t size)
+ALWAYS_INLINE unsigned
+malloc_fast_undo(struct tsd *tsd, size_t size)
 {
-	if (size <= SC_LOOKUP_MAX)
-		tsd_tls.event_left += (int64_t)sz_index2size(
-		    sz_lookup_index(size));
+	unsigned ind;
+
+	if (size > SC_LOOKUP_MAX)
+		return (SC_NSIZES);
+	ind = sz_lookup_index(size);
+	tsd->event_left += (int64_t)sz_index2size(ind);
+	return (ind);
 }
 
 /*
@@ -601,9 +626,7 @@ malloc_sampled(struct tsd *tsd, unsigned ind, size_t usize)
 	struct prof_tctx *tctx;
 	void *p;
 
-	if (!tsd->prof_active ||
-	    tsd_allocated(tsd) + usize < tsd->prof_sample_at ||
-	    tsd->state != TSD_NOMINAL || opt.zero || opt.junk_alloc ||
+	if (!sample_due(tsd, usize) || opt.zero || opt.junk_alloc ||
 	    (tctx = prof_sample_prepare(tsd, usize)) == NULL ||
 	    (p = imalloc_sampled(tsd, tsd->arena, ind, 0, false, tctx)) ==
 	    NULL)
@@ -622,11 +645,10 @@ malloc_slow(size_t size)
 	size_t usize;
 	void *p;
 
+	/* Larger sizes: malloc_fast() subtracted nothing. */
 	if (size <= SC_LOOKUP_MAX) {
-		/* malloc_fast_undo(), with the class kept for the paths below. */
-		ind = sz_lookup_index(size);
+		ind = malloc_fast_undo(tsd, size);
 		usize = sz_index2size(ind);
-		tsd->event_left += (int64_t)usize;
 		if (unlikely(tsd->counters_live) &&
 		    (p = malloc_live(tsd, ind, usize)) != NULL)
 			return (p);
@@ -663,7 +685,7 @@ calloc(size_t n, size_t size)
 		memset(p, 0, total);
 		return (p);
 	}
-	malloc_fast_undo(total);
+	malloc_fast_undo(&tsd_tls, total);
 	return (imalloc(total, 0, true, TC_AUTO, ARENA_AUTO, "calloc"));
 }
 
@@ -677,11 +699,9 @@ static void
 idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
     struct extent *ext, unsigned ind, const char *fn)
 {
-	if (!pmap_entry_is_slab(entry) && ext->prof_tctx != NULL) {
-		prof_sample_free(ext->prof_tctx, ptr, sz_index2size(ind));
-		ext->prof_tctx = NULL;
-		arena_sample_dalloc(ext);
-	} else if (tcache != NULL && ind < tcache_nbins) {
+	if (!pmap_entry_is_slab(entry) && ext->prof_tctx != NULL)
+		sample_dalloc(ext, ptr, sz_index2size(ind));
+	else if (tcache != NULL && ind < tcache_nbins) {
 		FREE_KEY_WORD(ptr) = free_key;
 		tcache_bin_ready(tcache, ind);
 		if (tcache_bin_ncached(tcache, ind) < tcache_ncached_max[ind])
@@ -816,9 +836,7 @@ free_sampled(struct tsd *tsd, void *ptr, struct pmap_entry entry)
 		return (false);
 	usize = sz_index2size(ind);
 	tsd_count_dalloc(tsd, usize);
-	prof_sample_free(ext->prof_tctx, ptr, usize);
-	ext->prof_tctx = NULL;
-	arena_sample_dalloc(ext);
+	sample_dalloc(ext, ptr, usize);
 	if (++tsd->decay_ticks % 1024 == 0)
 		slow_tick(tsd);
 	return (true);
@@ -1156,7 +1174,7 @@ mallocx(size_t size, int flags)
 
 		if (likely(p != NULL))
 			return (p);
-		malloc_fast_undo(size);
+		malloc_fast_undo(&tsd_tls, size);
 	}
 	x = xflags_decode(flags);
 	return (imalloc(size, x.alignment, x.zero, x.tc, x.arena_ind,

@@ -1260,9 +1260,10 @@ prof_sample_commit(struct prof_tctx *tctx, const void *ptr, size_t usize)
 /*
  * The record goes onto the deferred list, without a lock: the next holder
  * of prof_lock (a thread fetching records, a dump, exit's leak report)
- * subtracts it before it reads a count.  Only a record still in the recent ring is released
- * here and now, so that the ring tells this free's time and thread; and
- * then not if this thread's own critical section was interrupted.
+ * subtracts it before it reads a count.  Only a record still in the
+ * recent ring is released here and now, so that the ring tells this
+ * free's time and thread; and then not if this thread's own critical
+ * section was interrupted.
  */
 void
 prof_sample_free(struct prof_tctx *tctx, const void *ptr, size_t usize)

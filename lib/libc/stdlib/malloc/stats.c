@@ -140,8 +140,7 @@ arena_read(struct arena *arena, struct arena_snapshot *s)
 	s->pmuzzy = arena->muzzy.npages;
 	s->retained = arena->retained.npages << LG_PAGE;
 	arena_sample_moves(arena, &ntake, &nput);
-	s->large_allocated = arena->allocated_large +
-	    (size_t)(ntake - nput) * sz_index2size(SC_NBINS);
+	s->large_allocated = arena_large_allocated(arena, ntake, nput);
 	s->large_nmalloc = arena->nmalloc_large + ntake;
 	s->large_ndalloc = arena->ndalloc_large + nput;
 	for (i = 0; i < SC_NLARGE; i++) {
@@ -377,8 +376,7 @@ stats_summary_read(struct stats_summary *out)
 		}
 		mlock_lock(&arena->extent_lock);
 		arena_sample_moves(arena, &ntake, &nput);
-		large = arena->allocated_large +
-		    (size_t)(ntake - nput) * sz_index2size(SC_NBINS);
+		large = arena_large_allocated(arena, ntake, nput);
 		out->allocated += large;
 		pactive += large >> LG_PAGE;
 		pdirty += arena->dirty.npages;

@@ -92,22 +92,16 @@ tcache_bins_clear(struct tcache *tcache)
 	memset(tcache->moved, 0, sizeof(tcache->moved));
 }
 
-/* Fast-path frees of bin ind since its last fold (tcache.h). */
+/*
+ * Bytes of the fast path's frees into bin ind since its counts last
+ * started over (tcache.h): a flush or the cache's destruction adds them to
+ * freed_bytes (the fold) before it resets moved with nrequests and ncached.
+ */
 static uint64_t
-tcache_bin_fast_frees(const struct tcache *tcache, unsigned ind)
+tcache_bin_fast_freed(const struct tcache *tcache, unsigned ind)
 {
-	return (tcache_bin_ncached(tcache, ind) + tcache->nrequests[ind] -
-	    tcache->moved[ind]);
-}
-
-/* Adds the bin's fast-path frees to freed_bytes and starts it over. */
-static void
-tcache_bin_fold(struct tcache *tcache, unsigned ind)
-{
-	tcache->freed_bytes += tcache_bin_fast_frees(tcache, ind) *
-	    sz_index2size(ind);
-	tcache->moved[ind] = tcache_bin_ncached(tcache, ind) +
-	    tcache->nrequests[ind];
+	return ((tcache_bin_ncached(tcache, ind) + tcache->nrequests[ind] -
+	    tcache->moved[ind]) * sz_index2size(ind));
 }
 
 uint64_t
@@ -117,8 +111,7 @@ tcache_fast_freed(const struct tcache *tcache)
 	unsigned ind;
 
 	for (ind = 0; ind < tcache_nbins; ind++)
-		bytes += tcache_bin_fast_frees(tcache, ind) *
-		    sz_index2size(ind);
+		bytes += tcache_bin_fast_freed(tcache, ind);
 	return (bytes);
 }
 
@@ -188,7 +181,7 @@ tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep)
 		return;
 	n = ncached - keep;
 	/* Folded first, as nrequests goes to the arena and ncached to keep. */
-	tcache_bin_fold(tcache, ind);
+	tcache->freed_bytes += tcache_bin_fast_freed(tcache, ind);
 	tcache->moved[ind] = keep;
 	/* Outside any lock: the blocks may be cold (tcache.h). */
 	for (i = 0; i < n; i++)
@@ -240,8 +233,8 @@ tcache_destroy(struct tcache *tcache)
 	unsigned ind;
 
 	tcache_flush(tcache);
-	for (ind = 0; ind < tcache_nbins; ind++)
-		tcache_bin_fold(tcache, ind);
+	for (ind = 0; ind < tcache_nbins; ind++)	/* the fold, see above */
+		tcache->freed_bytes += tcache_bin_fast_freed(tcache, ind);
 	tcache_bins_clear(tcache);
 	tcache->stack = NULL;
 	if (stack == NULL)
