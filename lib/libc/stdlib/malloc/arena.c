@@ -972,19 +972,28 @@ bin_slab_freed(struct bin *bin, struct extent *slab,
 }
 
 /*
- * Gives one region back to its slab, with the bin locked.  Returns the slab
- * if it became empty and must be destroyed once the bin is unlocked.
- * Inline, as flushes call it for every block they give back (python: 48
- * instructions a block out of line); list moves are out of line.
+ * Gives one region of class ind back to its slab, with the bin locked.
+ * Returns the slab if it became empty and must be destroyed once the bin
+ * is unlocked.  The caller counts the free in bin->stats (a flush once per
+ * pass).  Inline, as flushes call it for every block they give back
+ * (python: 48 instructions a block out of line); list moves are out of
+ * line.  ind is the caller's (all of a flush's blocks share their bin's),
+ * which spares a load of the slab's class before the class's constants:
+ * a slab of another class is metadata gone wrong, reported rather than
+ * followed.
  */
 ALWAYS_INLINE struct extent *
 bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
-    const char *fn)
+    unsigned ind, const char *fn)
 {
-	const struct bin_info *bi = &bin_infos[slab->szind];
+	const struct bin_info *bi = &bin_infos[ind];
 	uint64_t idx;
 
-	idx = sz_region_index(slab->szind, (uintptr_t)ptr - slab->addr);
+	if (unlikely(slab->szind != ind))
+		msg_fatal("%s(): metadata corruption: %p is freed as class %u "
+		    "into a slab of class %u", fn, ptr, ind,
+		    (unsigned)slab->szind);
+	idx = sz_region_index(ind, (uintptr_t)ptr - slab->addr);
 	if (unlikely(idx >= bi->nregs))
 		msg_fatal("%s(): invalid pointer %p (inside a block)", fn, ptr);
 	if (unlikely(slab->bitmap[idx / 64] & ((uint64_t)1 << (idx % 64))))
@@ -995,8 +1004,6 @@ bin_dalloc_locked(struct bin *bin, struct extent *slab, void *ptr,
 		    (unsigned)slab->nfree, (unsigned)bi->nregs);
 	slab->bitmap[idx / 64] |= (uint64_t)1 << (idx % 64);
 	slab->nfree++;
-	bin->stats.ndalloc++;
-	bin->stats.curregs--;
 	if (slab == bin->slabcur ||
 	    (slab->in_nonfull && slab->nfree != bi->nregs))
 		return (NULL);
@@ -1021,7 +1028,7 @@ bin_flush_batch(void **ptrs, unsigned n, unsigned ind, uint64_t *nrequests,
 	struct extent *empty[FLUSH_BATCH], *slabs[FLUSH_BATCH], *slab;
 	struct bin *bin;
 	struct arena *arena;
-	unsigned i, keep, nempty;
+	unsigned i, keep, nempty, nfreed;
 
 	for (i = 0; i < n; i++) {
 		slabs[i] = pmap_entry_extent(pmap_lookup(ptrs[i]));
@@ -1044,10 +1051,13 @@ bin_flush_batch(void **ptrs, unsigned n, unsigned ind, uint64_t *nrequests,
 				ptrs[keep++] = ptrs[i];
 				continue;
 			}
-			slab = bin_dalloc_locked(bin, slab, ptrs[i], "free");
+			slab = bin_dalloc_locked(bin, slab, ptrs[i], ind, "free");
 			if (slab != NULL)
 				empty[nempty++] = slab;
 		}
+		nfreed = n - keep;
+		bin->stats.ndalloc += nfreed;
+		bin->stats.curregs -= nfreed;
 		mlock_unlock(&bin->lock);
 		for (i = 0; i < nempty; i++)
 			slab_destroy(arena, empty[i]);
@@ -1440,7 +1450,9 @@ arena_dalloc(struct extent *ext, void *ptr, const char *fn)
 	FREE_KEY_WORD(ptr) = slab_mark;
 	bin = &ext->arena->bins[ext->szind];
 	mlock_lock(&bin->lock);
-	empty = bin_dalloc_locked(bin, ext, ptr, fn);
+	empty = bin_dalloc_locked(bin, ext, ptr, ext->szind, fn);
+	bin->stats.ndalloc++;
+	bin->stats.curregs--;
 	mlock_unlock(&bin->lock);
 	if (empty != NULL)
 		slab_destroy(ext->arena, empty);
