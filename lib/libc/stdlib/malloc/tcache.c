@@ -250,7 +250,9 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 {
 	unsigned got, i, n;
 	uint64_t nrequests;
-	void *p;
+	uintptr_t key;
+	void **low, *p;
+	bool harden;
 
 	nrequests = ++tcache->nrequests[ind];
 	tcache->moved[ind]++;
@@ -289,16 +291,18 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 	 * read as freed ones do (junk), so that the junk check when one is
 	 * handed out holds for these too.
 	 */
-	for (i = 0; i < got; i++) {
-		p = tcache_block_from_slab(tcache->low[ind][i], "malloc");
-		tcache->low[ind][i] = p;
-		if (i + 1 == got)
-			break;
-		if (unlikely(opt.harden))
+	low = tcache->low[ind];		/* in locals: the stores may alias */
+	key = free_key;
+	harden = opt.harden;
+	for (i = 0; i + 1 < got; i++) {
+		p = tcache_block_from_slab(low[i], "malloc");
+		low[i] = p;
+		if (unlikely(harden))
 			memset(p, JUNK_FREE, sz_index2size(ind));
-		FREE_KEY_WORD(p) = free_key;
+		FREE_KEY_WORD(p) = key;
 	}
-	tcache->top[ind] = tcache->low[ind] + got - 1;
+	p = tcache_block_from_slab(low[got - 1], "malloc");
+	tcache->top[ind] = low + got - 1;
 	tcache->moved[ind] += got - 1;
 	return (p);
 }
