@@ -587,10 +587,13 @@ ATF_TC_BODY(realloc_inside_block_same_class_aborts, tc)
  * A freed block resized within its class: caught, not handed back; also
  * once the block is back in its slab (flush: the cache flushed first),
  * where realloc's fast path refuses the slab's mark as it refuses the key.
+ * Resized to another small class (to), where realloc moves live blocks
+ * with the fast paths: caught too, not copied and freed a second time.
  */
 struct realloc_freed_case {
 	size_t	n;
 	bool	flush;
+	size_t	to;		/* 0: n */
 };
 
 static void
@@ -607,21 +610,26 @@ realloc_freed(void *arg)
 	if (c->flush &&
 	    mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
 		_exit(3);
-	q = realloc(q, c->n);
+	q = realloc(q, c->to != 0 ? c->to : c->n);
 	SURVIVED();
 }
 
 ATF_TC_WITHOUT_HEAD(realloc_of_freed_block_aborts);
 ATF_TC_BODY(realloc_of_freed_block_aborts, tc)
 {
-	struct realloc_freed_case small = { 100, false },
-	    large = { 100 * KiB, false }, flushed = { 100, true };
+	struct realloc_freed_case small = { 100, false, 0 },
+	    large = { 100 * KiB, false, 0 }, flushed = { 100, true, 0 },
+	    moved = { 100, false, 300 }, moved_flushed = { 100, true, 20 };
 
 	expect_abort(realloc_freed, &small,
 	    "<malloc>: realloc(): double free of %s");
 	expect_abort(realloc_freed, &large,
 	    "<malloc>: realloc(): double free of %s");
 	expect_abort(realloc_freed, &flushed,
+	    "<malloc>: realloc(): double free of %s");
+	expect_abort(realloc_freed, &moved,
+	    "<malloc>: realloc(): double free of %s");
+	expect_abort(realloc_freed, &moved_flushed,
 	    "<malloc>: realloc(): double free of %s");
 }
 
