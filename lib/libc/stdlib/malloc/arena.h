@@ -165,9 +165,11 @@ bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);
 /*
  * Grows a large allocation by moving its pages (mremap) rather than
- * copying them; returns the new address, or NULL if it cannot.
+ * copying them, into a dirty extent if one fits; returns the new
+ * address, or NULL if it cannot.  zero: the new bytes read as zero.
  */
-void		*arena_large_remap(struct extent *ext, unsigned new_ind);
+void		*arena_large_remap(struct extent *ext, unsigned new_ind,
+		    bool zero);
 
 void	arena_decay(struct arena *arena, bool all);
 /* The periodic decay of the slow paths: skipped if the arena is busy. */

@@ -153,8 +153,8 @@ extent_fits(const struct extent *ext, size_t size, size_t alignment)
  * big enough, so the first non-empty bucket gives the best fit.  Aligned
  * requests may need to look further.  The bucket's head is its oldest.
  */
-struct extent *
-ecache_take(struct ecache *cache, size_t size, size_t alignment)
+static struct extent *
+ecache_find(const struct ecache *cache, size_t size, size_t alignment)
 {
 	size_t npages = size >> LG_PAGE;
 	unsigned b, w, scanned;
@@ -169,10 +169,8 @@ ecache_take(struct ecache *cache, size_t size, size_t alignment)
 		for (ext = cache->buckets[b - 1].head, scanned = 0;
 		    ext != NULL && scanned < 16; ext = ext->link.next,
 		    scanned++) {
-			if (ext->size >= size) {
-				ecache_remove(cache, ext);
+			if (ext->size >= size)
 				return (ext);
-			}
 		}
 	}
 	for (; b < PSZ_N; b++) {
@@ -186,13 +184,27 @@ ecache_take(struct ecache *cache, size_t size, size_t alignment)
 		b = w * 64 + (unsigned)__builtin_ctzll(bits);
 		for (ext = cache->buckets[b].head; ext != NULL;
 		    ext = ext->link.next) {
-			if (extent_fits(ext, size, alignment)) {
-				ecache_remove(cache, ext);
+			if (extent_fits(ext, size, alignment))
 				return (ext);
-			}
 		}
 	}
 	return (NULL);
+}
+
+struct extent *
+ecache_take(struct ecache *cache, size_t size, size_t alignment)
+{
+	struct extent *ext = ecache_find(cache, size, alignment);
+
+	if (ext != NULL)
+		ecache_remove(cache, ext);
+	return (ext);
+}
+
+bool
+ecache_has_fit(const struct ecache *cache, size_t size)
+{
+	return (ecache_find(cache, size, PAGE) != NULL);
 }
 
 int

@@ -104,6 +104,8 @@ void	ecache_insert_oldest(struct ecache *cache, struct extent *ext);
 void	ecache_remove(struct ecache *cache, struct extent *ext);
 /* Oldest best-fit extent that can hold size bytes at alignment, removed. */
 struct extent *ecache_take(struct ecache *cache, size_t size, size_t alignment);
+/* Whether ecache_take would find an extent of size bytes (page-aligned). */
+bool	ecache_has_fit(const struct ecache *cache, size_t size);
 /* The highest non-empty bucket below bucket b, or -1 if there is none. */
 int	ecache_bucket_below(const struct ecache *cache, int b);
 

@@ -1061,7 +1061,7 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 	if (usize >= REMAP_MIN && old_usize >= REMAP_MIN && usize > old_usize &&
 	    alignment <= PAGE && !ext->slab &&
 	    (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind) &&
-	    (q = arena_large_remap(ext, sz_size2index(usize))) != NULL) {
+	    (q = arena_large_remap(ext, sz_size2index(usize), zero)) != NULL) {
 		if (tsd->state == TSD_NOMINAL) {
 			tsd_count_alloc(tsd, usize);
 			tsd_count_dalloc(tsd, old_usize);

@@ -189,6 +189,24 @@ pages_bind_node(void *addr, size_t size, unsigned node)
 #endif
 }
 
+bool
+pages_move(void *addr, size_t size, void *dest)
+{
+#ifdef __linux__
+	int saved = errno;
+	void *p;
+
+	p = mremap(addr, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+	errno = saved;
+	return (p != dest);
+#else
+	(void)addr;
+	(void)size;
+	(void)dest;
+	return (true);
+#endif
+}
+
 void *
 pages_remap(void *addr, size_t old_size, size_t new_size)
 {

@@ -28,6 +28,14 @@ void	 pages_bind_node(void *addr, size_t size, unsigned node);
  * unsupported (Linux only) or on failure.
  */
 void	*pages_remap(void *addr, size_t old_size, size_t new_size);
+/*
+ * Moves the pages of [addr, addr + size) to dest, without copying them,
+ * in place of what was mapped there (whose pages the kernel frees); the
+ * old range is unmapped.  False on success; true where unsupported
+ * (Linux only) or on failure, e.g. a range over more than one mapping
+ * on kernels that move only one at a time.
+ */
+bool	 pages_move(void *addr, size_t size, void *dest);
 /* Guard pages (harden:true): no access at all, and back. */
 void	 pages_guard(void *addr, size_t size);
 void	 pages_unguard(void *addr, size_t size);

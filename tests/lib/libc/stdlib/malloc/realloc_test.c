@@ -2,9 +2,12 @@
  * realloc(3) keeps a block's contents across every kind of move (small,
  * large and huge, growing and shrinking), realloc(NULL, n) is malloc, and
  * realloc(p, 0) releases p.  Also C23's free_sized and free_aligned_sized,
- * which must release the block like free.
+ * which must release the block like free, and where a huge block that
+ * cannot grow in place goes (a freed extent first; its own pages moved).
  */
+#define	_GNU_SOURCE		/* mremap */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -12,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <atf-c.h>
 
+#include "malloc_np.h"
 #include "malloc_test_util.h"
 
 /* C23; glibc 2.36's <stdlib.h> does not declare them yet. */
@@ -314,6 +319,112 @@ ATF_TC_BODY(free_aligned_sized_releases_block, tc)
 	    after);
 }
 
+static unsigned
+arena_new(void)
+{
+	unsigned ind;
+	size_t sz = sizeof(ind);
+
+	ATF_REQUIRE_EQ(mallctl("arenas.create", &ind, &sz, NULL, 0), 0);
+	return (ind);
+}
+
+/*
+ * A huge block that cannot grow in place (its neighbour is live) is
+ * copied into a freed extent of the new size, whose pages are resident,
+ * rather than remapped to a range whose tail is faulted in afresh.  In a
+ * new arena: freed gets a mapping of its own, b and c share the next.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_huge_grows_into_freed_extent);
+ATF_TC_BODY(realloc_huge_grows_into_freed_extent, tc)
+{
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	char *freed, *b, *c, *q;
+	size_t off;
+
+	freed = mallocx(4 * MiB, flags);
+	b = mallocx(1 * MiB, flags);
+	c = mallocx(1 * MiB, flags);
+	ATF_REQUIRE(freed != NULL && b != NULL && c != NULL);
+	ATF_REQUIRE_MSG(c == b + 1 * MiB, "b %p, c %p: not neighbours",
+	    (void *)b, (void *)c);
+	memset(freed, 0x5a, 4 * MiB);
+	pattern_fill(b, 1 * MiB, 11);
+	dallocx(freed, flags);
+	q = rallocx(b, 2 * MiB, flags);
+	ATF_REQUIRE(q != NULL);
+	ATF_REQUIRE_MSG(q == freed, "grown to %p, not into the freed extent "
+	    "at %p", (void *)q, (void *)freed);
+	off = pattern_check(q, 1 * MiB, 11);
+	ATF_REQUIRE_MSG(off == 1 * MiB, "lost byte %zu of the contents", off);
+	dallocx(q, flags);
+	dallocx(c, flags);
+}
+
+#ifdef __linux__
+/* Whether mremap can move a range over two mappings (Linux 6.17 on). */
+static bool
+kernel_moves_two_mappings(void)
+{
+	size_t len = 4 * (size_t)getpagesize();
+	char *a, *dst;
+	void *p;
+	bool ok;
+
+	a = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ATF_REQUIRE(a != MAP_FAILED);
+	dst = a + len;
+	ATF_REQUIRE_EQ(madvise(a + len / 2, len / 2, MADV_DONTFORK), 0);
+	p = mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ok = p == dst;
+	munmap(ok ? dst : a, ok ? len : 2 * len);
+	return (ok);
+}
+#endif
+
+/*
+ * A huge block over two kernel mappings (extents merge across them),
+ * which mremap cannot grow, with no freed extent of the new size: its
+ * pages move to a new extent (the old range is unmapped) instead of
+ * being copied into pages all faulted in afresh.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_huge_over_two_mappings_moves_pages);
+ATF_TC_BODY(realloc_huge_over_two_mappings_moves_pages, tc)
+{
+#ifdef __linux__
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	unsigned char vec[256];
+	char *b, *c, *q;
+	size_t off;
+
+	if (!kernel_moves_two_mappings())
+		atf_tc_skip("mremap cannot move a range over two mappings");
+	/* A new arena's first mapping is 2 MiB: b and c fill it. */
+	b = mallocx(1536 * KiB, flags);
+	c = mallocx(512 * KiB, flags);
+	ATF_REQUIRE(b != NULL && c != NULL);
+	ATF_REQUIRE_MSG(c == b + 1536 * KiB, "b %p, c %p: not neighbours",
+	    (void *)b, (void *)c);
+	pattern_fill(b, 1536 * KiB, 13);
+	/* Another flag on b's last part splits its mapping in two. */
+	ATF_REQUIRE_EQ(madvise(b + 1 * MiB, 512 * KiB, MADV_DONTFORK), 0);
+	q = rallocx(b, 3 * MiB, flags);
+	ATF_REQUIRE(q != NULL && q != b);
+	off = pattern_check(q, 1536 * KiB, 13);
+	ATF_REQUIRE_MSG(off == 1536 * KiB, "lost byte %zu of the contents",
+	    off);
+	ATF_REQUIRE_MSG(mincore(b, 1 * MiB, vec) == -1 && errno == ENOMEM,
+	    "the old range %p is still mapped: the block was copied",
+	    (void *)b);
+	memset(q, 0x3c, 3 * MiB);
+	dallocx(q, flags);
+	dallocx(c, flags);
+#else
+	atf_tc_skip("mremap is Linux's");
+#endif
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -327,5 +438,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, realloc_to_zero_releases_block);
 	ATF_TP_ADD_TC(tp, free_sized_releases_block);
 	ATF_TP_ADD_TC(tp, free_aligned_sized_releases_block);
+	ATF_TP_ADD_TC(tp, realloc_huge_grows_into_freed_extent);
+	ATF_TP_ADD_TC(tp, realloc_huge_over_two_mappings_moves_pages);
 	return (atf_no_error());
 }
