@@ -387,8 +387,14 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 		memset(p, 0, usize);
 	else if (opt.junk_alloc && !zero)
 		memset(p, JUNK_ALLOC, usize);
-	else if (ind < TCACHE_NBINS_MAX && !zeroed) {
-		/* Handed out: neither key nor mark (tcache.h). */
+	else if (!zeroed) {
+		/*
+		 * Handed out: neither key nor mark (tcache.h).  Large blocks
+		 * too: pages reused from the dirty cache may hold a freed
+		 * region's mark or key in this word, and realloc to a small
+		 * class copies it into the new block, which free() would then
+		 * take for freed.
+		 */
 		FREE_KEY_WORD(p) = 0;
 	}
 	if (tsd->state == TSD_NOMINAL)

@@ -361,6 +361,39 @@ ATF_TC_BODY(realloc_huge_grows_into_freed_extent, tc)
 	dallocx(c, flags);
 }
 
+/*
+ * A large block may start on pages a freed slab left dirty, whose word 1
+ * still holds a free region's mark; realloc to a small class copies the
+ * block's first bytes into the new block, which must not then pass for a
+ * freed one (malloc_usable_size and free aborted, "double free").  In a
+ * new arena, the thread cache bypassed: of three slabs of 14 KiB regions
+ * emptied, the second goes back to the dirty cache, and the 40 KiB block
+ * reuses it.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_large_on_freed_slab_to_small);
+ATF_TC_BODY(realloc_large_on_freed_slab_to_small, tc)
+{
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	char *regions[12], *large, *q;
+	unsigned i;
+
+	/* Three slabs of four: emptied, one stays current, one spare. */
+	for (i = 0; i < 12; i++) {
+		regions[i] = mallocx(14336, flags);
+		ATF_REQUIRE(regions[i] != NULL);
+	}
+	for (i = 0; i < 12; i++)
+		dallocx(regions[i], flags);
+	large = mallocx(40 * KiB, flags);
+	ATF_REQUIRE(large != NULL);
+	ATF_REQUIRE_MSG(large == regions[4], "40 KiB at %p, not on the freed "
+	    "slab at %p", (void *)large, (void *)regions[4]);
+	q = rallocx(large, 1000, flags);
+	ATF_REQUIRE(q != NULL);
+	ATF_REQUIRE(malloc_usable_size(q) >= 1000);
+	dallocx(q, flags);
+}
+
 #ifdef __linux__
 /* Whether mremap can move a range over two mappings (Linux 6.17 on). */
 static bool
@@ -440,5 +473,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, free_aligned_sized_releases_block);
 	ATF_TP_ADD_TC(tp, realloc_huge_grows_into_freed_extent);
 	ATF_TP_ADD_TC(tp, realloc_huge_over_two_mappings_moves_pages);
+	ATF_TP_ADD_TC(tp, realloc_large_on_freed_slab_to_small);
 	return (atf_no_error());
 }
