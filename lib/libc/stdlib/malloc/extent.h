@@ -9,7 +9,8 @@
  *			address space, zero-filled on reuse
  * Free extents coalesce with free neighbours of the same cache at once.
  * Allocation searches dirty, then muzzy, then retained, best fit by
- * page-size class and oldest first within a class, and grows the arena
+ * page-size class and, within a class, the smallest of its oldest few
+ * extents (the lowest address among equals), and grows the arena
  * through its hooks only when all three miss.  Before leaving the dirty
  * cache it tries a dirty extent joined with the muzzy or retained
  * neighbour part it lacks, and a grown mapping that borders a dirty
