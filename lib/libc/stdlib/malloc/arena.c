@@ -1395,16 +1395,18 @@ large_move_locked(struct arena *arena, struct extent *ext,
  * pointer-map entries are cleared).
  *
  * NULL, so that the caller copies, when the dirty cache holds an extent
- * of the new size: its pages are resident, and a copy of even 4 MiB costs
- * less than faulting in the fresh tail of a remap (2 MiB: 32 us against
- * 340 us a MiB of faults here), while the dirty pages it would leave
- * behind wait for decay.  realloc -t 1 -r 8 (two buffers grown to 4 MiB,
- * eight times): peak 28.4 -> 17.4 MiB, 0.019 -> 0.015 s.  Moving the
- * pages into the dirty extent instead peaked at 13.4 MiB but took 0.025 s:
- * the move frees the dirty pages it lands on, faulted in again later.
+ * of the new size and the copy comes from ext's arena (copy_here): its
+ * pages are resident, and a copy of even 4 MiB costs less than faulting
+ * in the fresh tail of a remap (2 MiB: 32 us against 340 us a MiB of
+ * faults here), while the dirty pages it would leave behind wait for
+ * decay.  realloc -t 1 -r 8 (two buffers grown to 4 MiB, eight times):
+ * peak 28.4 -> 17.4 MiB, 0.019 -> 0.015 s.  Moving the pages into the
+ * dirty extent instead peaked at 13.4 MiB but took 0.025 s: the move
+ * frees the dirty pages it lands on, faulted in again later.
  */
 void *
-arena_large_remap(struct extent *ext, unsigned new_ind, bool zero)
+arena_large_remap(struct extent *ext, unsigned new_ind, bool zero,
+    bool copy_here)
 {
 	struct arena *arena = ext->arena;
 	size_t new_size = sz_index2size(new_ind);
@@ -1415,7 +1417,7 @@ arena_large_remap(struct extent *ext, unsigned new_ind, bool zero)
 	    ext->prof_tctx != NULL || new_size <= ext->size)
 		return (NULL);
 	mlock_lock(&arena->extent_lock);
-	if (ecache_has_fit(&arena->dirty, new_size))
+	if (copy_here && ecache_has_fit(&arena->dirty, new_size))
 		goto done;
 	p = pages_remap((void *)ext->addr, ext->size, new_size);
 	if (p != NULL) {

@@ -362,6 +362,46 @@ ATF_TC_BODY(realloc_huge_grows_into_freed_extent, tc)
 }
 
 /*
+ * The copy into a freed extent is for blocks of the calling thread's
+ * arena; a huge block of another arena is remapped and stays there,
+ * where a copy would fault in fresh pages of the caller's arena.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_huge_of_another_arena_stays_there);
+ATF_TC_BODY(realloc_huge_of_another_arena_stays_there, tc)
+{
+#ifdef __linux__
+	unsigned home, mine = arena_new(), other = arena_new(), got;
+	int flags = MALLOCX_ARENA(other) | MALLOCX_TCACHE_NONE;
+	size_t len = sizeof(home);
+	char *freed, *b, *c, *q;
+
+	freed = mallocx(4 * MiB, flags);
+	b = mallocx(1 * MiB, flags);
+	c = mallocx(1 * MiB, flags);
+	ATF_REQUIRE(freed != NULL && b != NULL && c != NULL);
+	ATF_REQUIRE(c == b + 1 * MiB);
+	dallocx(freed, flags);
+	pattern_fill(b, 1 * MiB, 17);
+	ATF_REQUIRE_EQ(mallctl("thread.arena", &home, &len, &mine,
+	    sizeof(mine)), 0);
+	q = realloc(b, 2 * MiB);
+	ATF_REQUIRE_EQ(mallctl("thread.arena", NULL, NULL, &home,
+	    sizeof(home)), 0);
+	ATF_REQUIRE(q != NULL);
+	ATF_REQUIRE_EQ(pattern_check(q, 1 * MiB, 17), 1 * MiB);
+	len = sizeof(got);
+	ATF_REQUIRE_EQ(mallctl("arenas.lookup", &got, &len, &q, sizeof(q)),
+	    0);
+	ATF_REQUIRE_EQ_MSG(got, other, "moved to arena %u, not kept in %u",
+	    got, other);
+	dallocx(q, flags);
+	dallocx(c, flags);
+#else
+	atf_tc_skip("only Linux remaps");
+#endif
+}
+
+/*
  * A large block may start on pages a freed slab left dirty, whose word 1
  * still holds a free region's mark; realloc to a small class copies the
  * block's first bytes into the new block, which must not then pass for a
@@ -473,6 +513,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, free_aligned_sized_releases_block);
 	ATF_TP_ADD_TC(tp, realloc_huge_grows_into_freed_extent);
 	ATF_TP_ADD_TC(tp, realloc_huge_over_two_mappings_moves_pages);
+	ATF_TP_ADD_TC(tp, realloc_huge_of_another_arena_stays_there);
 	ATF_TP_ADD_TC(tp, realloc_large_on_freed_slab_to_small);
 	return (atf_no_error());
 }
