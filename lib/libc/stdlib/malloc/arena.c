@@ -1361,8 +1361,9 @@ large_moved_locked(struct arena *arena, struct extent *ext, uintptr_t new_addr,
 /*
  * Moves ext's pages to the start of dest, an extent of new_ind's size out
  * of every cache and list: the pages the move lands on are freed, dest's
- * others become the block's tail.  False, with dest untouched, if the
- * kernel refuses.
+ * others become the block's tail.  False on success; true if the kernel
+ * refused, with dest given back (to the dirty cache, or, if its head
+ * could not be mapped again, out of the arena).
  */
 static bool
 large_move_locked(struct arena *arena, struct extent *ext,
@@ -1372,8 +1373,25 @@ large_move_locked(struct arena *arena, struct extent *ext,
 	uintptr_t addr = dest->addr;
 	bool zeroed = dest->zeroed;
 
-	if (pages_move((void *)ext->addr, old_size, (void *)addr))
+	switch (pages_move((void *)ext->addr, old_size, (void *)addr)) {
+	case PAGES_MOVED:
+		break;
+	case PAGES_MOVE_TORN:
+		msg_fatal("realloc(): the kernel moved part of the block at "
+		    "%p to %p and failed (out of memory or of mappings)",
+		    (void *)ext->addr, (void *)addr);
+	case PAGES_DEST_LOST:
+		/* What was lost is only dest's head; all of dest goes. */
+		pmap_set_ends(dest->addr, dest->size, PMAP_NONE);
+		pages_unmap((void *)dest->addr, dest->size);
+		arena_unmapped(arena, dest);
+		extent_desc_free(dest);
 		return (true);
+	case PAGES_NOT_MOVED:
+		/* Its head mapped afresh, the rest as it was. */
+		extent_dalloc_locked(arena, dest);
+		return (true);
+	}
 	extent_desc_free(dest);
 	large_moved_locked(arena, ext, addr, sz_index2size(new_ind), new_ind);
 	if (zero && !zeroed) {
@@ -1425,13 +1443,12 @@ arena_large_remap(struct extent *ext, unsigned new_ind, bool zero,
 		large_moved_locked(arena, ext, (uintptr_t)p, new_size, new_ind);
 		goto done;
 	}
-	dest = extent_alloc_locked(arena, new_size, PAGE);
+	dest = pages_can_move ? extent_alloc_locked(arena, new_size, PAGE) :
+	    NULL;
 	if (dest != NULL) {
 		extent_list_remove(&arena->active, dest, LRU_OFF);
 		if (!large_move_locked(arena, ext, dest, new_ind, zero))
 			p = (void *)ext->addr;
-		else
-			extent_dalloc_locked(arena, dest);
 	}
 done:
 	mlock_unlock(&arena->extent_lock);

@@ -22,6 +22,8 @@
 #include "malloc_np.h"
 #include "malloc_test_util.h"
 
+#include "pages.h"
+
 /* C23; glibc 2.36's <stdlib.h> does not declare them yet. */
 void	free_sized(void *, size_t);
 void	free_aligned_sized(void *, size_t, size_t);
@@ -498,6 +500,35 @@ ATF_TC_BODY(realloc_huge_over_two_mappings_moves_pages, tc)
 #endif
 }
 
+/*
+ * pages_move (white box) when the kernel refuses, here because source
+ * and destination overlap: the source keeps its contents (where dest
+ * does not cover it), and dest, which a refused move may have unmapped
+ * (before Linux 6.17), is mapped again, afresh.
+ */
+ATF_TC_WITHOUT_HEAD(pages_move_refused_maps_destination_again);
+ATF_TC_BODY(pages_move_refused_maps_destination_again, tc)
+{
+#ifdef __linux__
+	size_t page = (size_t)getpagesize();
+	char *a;
+
+	a = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ATF_REQUIRE(a != MAP_FAILED);
+	memset(a, 0x77, 4 * page);
+	/* [a, a + 2 pages) to a + 1 page: EINVAL, nothing moved. */
+	ATF_REQUIRE_EQ(pages_move(a, 2 * page, a + page), PAGES_NOT_MOVED);
+	ATF_CHECK_EQ(a[0], 0x77);
+	ATF_CHECK_EQ(a[page], 0);	/* dest, afresh */
+	ATF_CHECK_EQ(a[3 * page - 1], 0);
+	ATF_CHECK_EQ(a[3 * page], 0x77);	/* beyond dest */
+	munmap(a, 4 * page);
+#else
+	atf_tc_skip("pages_move is Linux's");
+#endif
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -515,5 +546,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, realloc_huge_over_two_mappings_moves_pages);
 	ATF_TP_ADD_TC(tp, realloc_huge_of_another_arena_stays_there);
 	ATF_TP_ADD_TC(tp, realloc_large_on_freed_slab_to_small);
+	ATF_TP_ADD_TC(tp, pages_move_refused_maps_destination_again);
 	return (atf_no_error());
 }
