@@ -1349,37 +1349,118 @@ fail:
 }
 
 /*
- * Only for the default hooks' own mappings: the old range is gone from the
- * arena's address space afterwards (a hole nothing refers to: its pointer
- * map entries are cleared), and the new one is a mapping of its own.  The
- * new pages beyond the old size come from the kernel, zeroed.
+ * Finishes a move of ext's pages to new_addr (new_size bytes there, the
+ * first ext->size of them ext's own now): the old range is a hole nothing
+ * refers to (its pointer-map entries are cleared).
  */
-void *
-arena_large_remap(struct extent *ext, unsigned new_ind)
+static void
+large_moved_locked(struct arena *arena, struct extent *ext, uintptr_t new_addr,
+    size_t new_size, unsigned new_ind)
 {
-	struct arena *arena = ext->arena;
-	size_t new_size = sz_index2size(new_ind);
-	void *p;
-
-	if (arena->hooks != &hooks_default || ext->guarded ||
-	    ext->prof_tctx != NULL || new_size <= ext->size)
-		return (NULL);
-	mlock_lock(&arena->extent_lock);
-	p = pages_remap((void *)ext->addr, ext->size, new_size);
-	if (p == NULL) {
-		mlock_unlock(&arena->extent_lock);
-		return (NULL);
-	}
 	pmap_set_ends(ext->addr, ext->size, PMAP_NONE);
 	arena_unmapped(arena, ext);
-	arena->mapped += new_size;
-	ext->addr = (uintptr_t)p;
+	ext->addr = new_addr;
 	ext->size = new_size;
 	if (pmap_set_ends(ext->addr, ext->size, pmap_entry_make(ext, new_ind,
 	    false)))
 		msg_fatal("out of metadata memory for the pointer map");
 	large_stats_move(arena, ext->szind, new_ind);
 	ext->szind = (uint8_t)new_ind;
+}
+
+/*
+ * Moves ext's pages to the start of dest, an extent of new_ind's size out
+ * of every cache and list: the pages the move lands on are freed, dest's
+ * others become the block's tail.  False on success; true if the kernel
+ * refused, with dest given back (to the dirty cache, or, if its head
+ * could not be mapped again, out of the arena).
+ */
+static bool
+large_move_locked(struct arena *arena, struct extent *ext,
+    struct extent *dest, unsigned new_ind, bool zero)
+{
+	size_t old_size = ext->size;
+	uintptr_t addr = dest->addr;
+	bool zeroed = dest->zeroed;
+
+	switch (pages_move((void *)ext->addr, old_size, (void *)addr)) {
+	case PAGES_MOVED:
+		break;
+	case PAGES_MOVE_TORN:
+		msg_fatal("realloc(): the kernel moved part of the block at "
+		    "%p to %p and failed (out of memory or of mappings)",
+		    (void *)ext->addr, (void *)addr);
+	case PAGES_DEST_LOST:
+		/* What was lost is only dest's head; all of dest goes. */
+		pmap_set_ends(dest->addr, dest->size, PMAP_NONE);
+		pages_unmap((void *)dest->addr, dest->size);
+		arena_unmapped(arena, dest);
+		extent_desc_free(dest);
+		return (true);
+	case PAGES_NOT_MOVED:
+		/* Its head mapped afresh, the rest as it was. */
+		extent_dalloc_locked(arena, dest);
+		return (true);
+	}
+	extent_desc_free(dest);
+	large_moved_locked(arena, ext, addr, sz_index2size(new_ind), new_ind);
+	if (zero && !zeroed) {
+		mlock_unlock(&arena->extent_lock);
+		memset((void *)(addr + old_size), 0, ext->size - old_size);
+		mlock_lock(&arena->extent_lock);
+	}
+	return (false);
+}
+
+/*
+ * Grows a huge block without copying it, for the default hooks' own
+ * mappings only: by mremap to a mapping of its own (the kernel finds the
+ * room), or, for a block over more than one mapping, which mremap cannot
+ * grow (extents merge across mappings), by moving its pages into an
+ * extent from the caches or new, whose tail is faulted in as a remap's
+ * would be (a copy there would fault in all of it: a millisecond for
+ * 4 MiB here).  The old range is a hole nothing refers to (its
+ * pointer-map entries are cleared).
+ *
+ * NULL, so that the caller copies, when the dirty cache holds an extent
+ * of the new size and the copy comes from ext's arena (copy_here): its
+ * pages are resident, and a copy of even 4 MiB costs less than faulting
+ * in the fresh tail of a remap (2 MiB: 32 us against 340 us a MiB of
+ * faults here), while the dirty pages it would leave behind wait for
+ * decay.  realloc -t 1 -r 8 (two buffers grown to 4 MiB, eight times):
+ * peak 28.4 -> 17.4 MiB, 0.019 -> 0.015 s.  Moving the pages into the
+ * dirty extent instead peaked at 13.4 MiB but took 0.025 s: the move
+ * frees the dirty pages it lands on, faulted in again later.
+ */
+void *
+arena_large_remap(struct extent *ext, unsigned new_ind, bool zero,
+    bool copy_here)
+{
+	struct arena *arena = ext->arena;
+	size_t new_size = sz_index2size(new_ind);
+	struct extent *dest;
+	void *p = NULL;
+
+	if (arena->hooks != &hooks_default || ext->guarded ||
+	    ext->prof_tctx != NULL || new_size <= ext->size)
+		return (NULL);
+	mlock_lock(&arena->extent_lock);
+	if (copy_here && ecache_has_fit(&arena->dirty, new_size))
+		goto done;
+	p = pages_remap((void *)ext->addr, ext->size, new_size);
+	if (p != NULL) {
+		arena->mapped += new_size;
+		large_moved_locked(arena, ext, (uintptr_t)p, new_size, new_ind);
+		goto done;
+	}
+	dest = pages_can_move ? extent_alloc_locked(arena, new_size, PAGE) :
+	    NULL;
+	if (dest != NULL) {
+		extent_list_remove(&arena->active, dest, LRU_OFF);
+		if (!large_move_locked(arena, ext, dest, new_ind, zero))
+			p = (void *)ext->addr;
+	}
+done:
 	mlock_unlock(&arena->extent_lock);
 	return (p);
 }

@@ -165,9 +165,13 @@ bool		 arena_large_resize(struct extent *ext, unsigned new_ind,
 		    bool zero);
 /*
  * Grows a large allocation by moving its pages (mremap) rather than
- * copying them; returns the new address, or NULL if it cannot.
+ * copying them; returns the new address, or NULL if it cannot or if a
+ * copy would do better (copy_here: the caller's copy would come from
+ * ext's arena, whose dirty cache has room).  zero: the new bytes read as
+ * zero.
  */
-void		*arena_large_remap(struct extent *ext, unsigned new_ind);
+void		*arena_large_remap(struct extent *ext, unsigned new_ind,
+		    bool zero, bool copy_here);
 
 void	arena_decay(struct arena *arena, bool all);
 /* The periodic decay of the slow paths: skipped if the arena is busy. */

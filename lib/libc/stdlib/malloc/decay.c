@@ -16,7 +16,7 @@
  * reuse; nunpurged follows the cache down (so their next free is growth of
  * the epoch it happens in) and, at the epoch's end, that many pages leave
  * the backlog, the oldest that were not purged first (the caches hand out
- * the oldest extent of a size class first).  Without this, a workload that
+ * one of the oldest extents of a size class).  Without this, a workload that
  * keeps reusing its freed pages builds a backlog many times the cache, and
  * nothing is purged until most of it is older than decay_ms: rss-over-time
  * idled at its peak with background threads (50,000 backlog pages for

@@ -9,7 +9,8 @@
  *			address space, zero-filled on reuse
  * Free extents coalesce with free neighbours of the same cache at once.
  * Allocation searches dirty, then muzzy, then retained, best fit by
- * page-size class and oldest first within a class, and grows the arena
+ * page-size class and, within a class, the smallest of its oldest few
+ * extents (the lowest address among equals), and grows the arena
  * through its hooks only when all three miss.  Before leaving the dirty
  * cache it tries a dirty extent joined with the muzzy or retained
  * neighbour part it lacks, and a grown mapping that borders a dirty
@@ -104,6 +105,8 @@ void	ecache_insert_oldest(struct ecache *cache, struct extent *ext);
 void	ecache_remove(struct ecache *cache, struct extent *ext);
 /* Oldest best-fit extent that can hold size bytes at alignment, removed. */
 struct extent *ecache_take(struct ecache *cache, size_t size, size_t alignment);
+/* Whether ecache_take would find an extent of size bytes (page-aligned). */
+bool	ecache_has_fit(const struct ecache *cache, size_t size);
 /* The highest non-empty bucket below bucket b, or -1 if there is none. */
 int	ecache_bucket_below(const struct ecache *cache, int b);
 

@@ -387,8 +387,14 @@ alloc_finish(struct tsd *tsd, void *p, unsigned ind, bool zero, bool zeroed)
 		memset(p, 0, usize);
 	else if (opt.junk_alloc && !zero)
 		memset(p, JUNK_ALLOC, usize);
-	else if (ind < TCACHE_NBINS_MAX && !zeroed) {
-		/* Handed out: neither key nor mark (tcache.h). */
+	else if (!zeroed) {
+		/*
+		 * Handed out: neither key nor mark (tcache.h).  Large blocks
+		 * too: pages reused from the dirty cache may hold a freed
+		 * region's mark or key in this word, and realloc to a small
+		 * class copies it into the new block, which free() would then
+		 * take for freed.
+		 */
 		FREE_KEY_WORD(p) = 0;
 	}
 	if (tsd->state == TSD_NOMINAL)
@@ -1057,11 +1063,16 @@ iralloc(void *ptr, size_t size, size_t alignment, bool zero, int tc,
 			memset((char *)ptr + old_usize, 0, usize - old_usize);
 		return (ptr);
 	}
-	/* Huge blocks move by remapping their pages, not copying them. */
+	/*
+	 * Huge blocks move by remapping their pages, not copying them,
+	 * unless a copy below would reuse dirty pages of their arena.
+	 */
 	if (usize >= REMAP_MIN && old_usize >= REMAP_MIN && usize > old_usize &&
 	    alignment <= PAGE && !ext->slab &&
 	    (arena_ind == ARENA_AUTO || ext->arena->ind == arena_ind) &&
-	    (q = arena_large_remap(ext, sz_size2index(usize))) != NULL) {
+	    (q = arena_large_remap(ext, sz_size2index(usize), zero,
+	    arena_ind != ARENA_AUTO || (tsd->state == TSD_NOMINAL &&
+	    tsd->arena == ext->arena))) != NULL) {
 		if (tsd->state == TSD_NOMINAL) {
 			tsd_count_alloc(tsd, usize);
 			tsd_count_dalloc(tsd, old_usize);

@@ -18,6 +18,11 @@
 
 #include "pages.h"
 
+#ifdef __linux__
+const bool	pages_can_move = true;
+#else
+const bool	pages_can_move = false;
+#endif
 bool	pages_can_purge_lazy;
 bool	pages_purge_forced_zeroes;
 
@@ -186,6 +191,42 @@ pages_bind_node(void *addr, size_t size, unsigned node)
 	(void)addr;
 	(void)size;
 	(void)node;
+#endif
+}
+
+enum pages_move_result
+pages_move(void *addr, size_t size, void *dest)
+{
+#ifdef __linux__
+	int saved = errno;
+	void *p;
+
+	p = mremap(addr, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+	if (p == dest) {
+		errno = saved;
+		return (PAGES_MOVED);
+	}
+	/*
+	 * A failed move may have unmapped dest first (kernels before the
+	 * moves over several mappings, for such a source), or, since then,
+	 * moved some of the source's mappings and not the others (out of
+	 * memory or of mappings: "likely fatal anyway", the kernel's
+	 * authors).  msync() fails on a range not wholly mapped: the block
+	 * is in two pieces then, and nothing is left to fall back on.
+	 */
+	if (msync(addr, size, MS_ASYNC) != 0) {
+		errno = saved;
+		return (PAGES_MOVE_TORN);
+	}
+	p = mmap(dest, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	errno = saved;
+	return (p == dest ? PAGES_NOT_MOVED : PAGES_DEST_LOST);
+#else
+	(void)addr;
+	(void)size;
+	(void)dest;
+	return (PAGES_DEST_LOST);	/* never called: pages_can_move */
 #endif
 }
 

@@ -28,9 +28,28 @@ void	 pages_bind_node(void *addr, size_t size, unsigned node);
  * unsupported (Linux only) or on failure.
  */
 void	*pages_remap(void *addr, size_t old_size, size_t new_size);
+/*
+ * Moves the pages of [addr, addr + size) to dest, without copying them,
+ * in place of what was mapped there (whose pages the kernel frees); the
+ * old range is unmapped.  Linux only (pages_can_move).  Where the kernel
+ * refuses (a range over more than one mapping before Linux 6.17), the
+ * source is as it was and dest's first size bytes are mapped afresh
+ * (their contents gone, nothing resident), or, if that fails, unmapped.
+ * Torn: the kernel moved part of a range over several mappings and
+ * failed; the block is in two pieces.
+ */
+enum pages_move_result {
+	PAGES_MOVED,
+	PAGES_NOT_MOVED,
+	PAGES_DEST_LOST,
+	PAGES_MOVE_TORN,
+};
+enum pages_move_result	pages_move(void *addr, size_t size, void *dest);
 /* Guard pages (harden:true): no access at all, and back. */
 void	 pages_guard(void *addr, size_t size);
 void	 pages_unguard(void *addr, size_t size);
+/* Whether pages_move can move pages (Linux). */
+extern const bool	pages_can_move;
 /* Whether MADV_FREE works here; without it lazy purges are forced ones. */
 extern bool	pages_can_purge_lazy;
 /* Whether purged pages read back as zeros (MADV_DONTNEED on Linux). */

@@ -3,7 +3,8 @@
  * thread.arena, ownership (arenas.lookup), per-arena statistics, frees from
  * other threads, arena.<i>.reset while other arenas are busy, and explicit
  * thread caches (tcache.create/flush/destroy, MALLOCX_TCACHE,
- * MALLOCX_TCACHE_NONE, thread.tcache.enabled and thread.tcache.flush).
+ * MALLOCX_TCACHE_NONE, thread.tcache.enabled and thread.tcache.flush), and
+ * which freed extent a large request reuses.
  *
  * Statistics are read after an epoch bump; the cases that count requests
  * use created arenas no other code touches, so the counts are exact.
@@ -609,6 +610,68 @@ ATF_TC_BODY(thread_tcache_flush_returns_cached_blocks, tc)
 	ATF_CHECK_EQ(astat(a, "small.allocated"), 0);
 }
 
+/*
+ * Which freed extent a large request reuses, in a new arena whose first
+ * mapping hands out blocks at rising addresses, the thread cache bypassed.
+ * Freed neighbours coalesce; live blocks between keep extents apart.
+ */
+#define	KIB	((size_t)1024)
+
+/* Of two freed extents that fit, the smaller, though it was freed later. */
+ATF_TC_WITHOUT_HEAD(large_reuses_smallest_fitting_extent);
+ATF_TC_BODY(large_reuses_smallest_fitting_extent, tc)
+{
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	char *a, *b, *g1, *y, *g2, *p;
+
+	a = mallocx(28 * KIB, flags);
+	b = mallocx(16 * KIB, flags);
+	g1 = mallocx(16 * KIB, flags);
+	y = mallocx(40 * KIB, flags);
+	g2 = mallocx(16 * KIB, flags);
+	ATF_REQUIRE(a != NULL && b != NULL && g1 != NULL && y != NULL &&
+	    g2 != NULL);
+	ATF_REQUIRE_MSG(b == a + 28 * KIB && g1 == b + 16 * KIB &&
+	    y == g1 + 16 * KIB && g2 == y + 40 * KIB,
+	    "blocks not laid out in a row: %p %p %p %p %p", (void *)a,
+	    (void *)b, (void *)g1, (void *)y, (void *)g2);
+	/* 44 KiB freed first, then 40 KiB: both in the same size bucket. */
+	dallocx(a, flags);
+	dallocx(b, flags);
+	dallocx(y, flags);
+	p = mallocx(40 * KIB, flags);
+	ATF_REQUIRE_MSG(p == y, "40 KiB reused %p, not the 40 KiB extent %p "
+	    "(the 44 KiB one is at %p)", (void *)p, (void *)y, (void *)a);
+	dallocx(p, flags);
+	dallocx(g1, flags);
+	dallocx(g2, flags);
+}
+
+/* Of two equal freed extents, the lower, though it was freed later. */
+ATF_TC_WITHOUT_HEAD(large_reuses_lowest_of_equal_extents);
+ATF_TC_BODY(large_reuses_lowest_of_equal_extents, tc)
+{
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	char *x, *g1, *y, *g2, *p;
+
+	x = mallocx(40 * KIB, flags);
+	g1 = mallocx(16 * KIB, flags);
+	y = mallocx(40 * KIB, flags);
+	g2 = mallocx(16 * KIB, flags);
+	ATF_REQUIRE(x != NULL && g1 != NULL && y != NULL && g2 != NULL);
+	ATF_REQUIRE_MSG(g1 == x + 40 * KIB && y == g1 + 16 * KIB &&
+	    g2 == y + 40 * KIB, "blocks not laid out in a row: %p %p %p %p",
+	    (void *)x, (void *)g1, (void *)y, (void *)g2);
+	dallocx(y, flags);
+	dallocx(x, flags);
+	p = mallocx(40 * KIB, flags);
+	ATF_REQUIRE_MSG(p == x, "40 KiB reused %p, not the lower extent %p",
+	    (void *)p, (void *)x);
+	dallocx(p, flags);
+	dallocx(g1, flags);
+	dallocx(g2, flags);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, mallocx_arena_allocations_are_owned_by_it);
@@ -622,5 +685,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, tcache_none_bypasses_caching);
 	ATF_TP_ADD_TC(tp, thread_tcache_enabled_false_then_true);
 	ATF_TP_ADD_TC(tp, thread_tcache_flush_returns_cached_blocks);
+	ATF_TP_ADD_TC(tp, large_reuses_smallest_fitting_extent);
+	ATF_TP_ADD_TC(tp, large_reuses_lowest_of_equal_extents);
 	return (atf_no_error());
 }

@@ -2,9 +2,12 @@
  * realloc(3) keeps a block's contents across every kind of move (small,
  * large and huge, growing and shrinking), realloc(NULL, n) is malloc, and
  * realloc(p, 0) releases p.  Also C23's free_sized and free_aligned_sized,
- * which must release the block like free.
+ * which must release the block like free, and where a huge block that
+ * cannot grow in place goes (a freed extent first; its own pages moved).
  */
+#define	_GNU_SOURCE		/* mremap */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -12,10 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <atf-c.h>
 
+#include "malloc_np.h"
 #include "malloc_test_util.h"
+
+#include "pages.h"
 
 /* C23; glibc 2.36's <stdlib.h> does not declare them yet. */
 void	free_sized(void *, size_t);
@@ -314,6 +321,214 @@ ATF_TC_BODY(free_aligned_sized_releases_block, tc)
 	    after);
 }
 
+static unsigned
+arena_new(void)
+{
+	unsigned ind;
+	size_t sz = sizeof(ind);
+
+	ATF_REQUIRE_EQ(mallctl("arenas.create", &ind, &sz, NULL, 0), 0);
+	return (ind);
+}
+
+/*
+ * A huge block that cannot grow in place (its neighbour is live) is
+ * copied into a freed extent of the new size, whose pages are resident,
+ * rather than remapped to a range whose tail is faulted in afresh.  In a
+ * new arena: freed gets a mapping of its own, b and c share the next.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_huge_grows_into_freed_extent);
+ATF_TC_BODY(realloc_huge_grows_into_freed_extent, tc)
+{
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	char *freed, *b, *c, *q;
+	size_t off;
+
+	freed = mallocx(4 * MiB, flags);
+	b = mallocx(1 * MiB, flags);
+	c = mallocx(1 * MiB, flags);
+	ATF_REQUIRE(freed != NULL && b != NULL && c != NULL);
+	ATF_REQUIRE_MSG(c == b + 1 * MiB, "b %p, c %p: not neighbours",
+	    (void *)b, (void *)c);
+	memset(freed, 0x5a, 4 * MiB);
+	pattern_fill(b, 1 * MiB, 11);
+	dallocx(freed, flags);
+	q = rallocx(b, 2 * MiB, flags);
+	ATF_REQUIRE(q != NULL);
+	ATF_REQUIRE_MSG(q == freed, "grown to %p, not into the freed extent "
+	    "at %p", (void *)q, (void *)freed);
+	off = pattern_check(q, 1 * MiB, 11);
+	ATF_REQUIRE_MSG(off == 1 * MiB, "lost byte %zu of the contents", off);
+	dallocx(q, flags);
+	dallocx(c, flags);
+}
+
+/*
+ * The copy into a freed extent is for blocks of the calling thread's
+ * arena; a huge block of another arena is remapped and stays there,
+ * where a copy would fault in fresh pages of the caller's arena.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_huge_of_another_arena_stays_there);
+ATF_TC_BODY(realloc_huge_of_another_arena_stays_there, tc)
+{
+#ifdef __linux__
+	unsigned home, mine = arena_new(), other = arena_new(), got;
+	int flags = MALLOCX_ARENA(other) | MALLOCX_TCACHE_NONE;
+	size_t len = sizeof(home);
+	char *freed, *b, *c, *q;
+
+	freed = mallocx(4 * MiB, flags);
+	b = mallocx(1 * MiB, flags);
+	c = mallocx(1 * MiB, flags);
+	ATF_REQUIRE(freed != NULL && b != NULL && c != NULL);
+	ATF_REQUIRE(c == b + 1 * MiB);
+	dallocx(freed, flags);
+	pattern_fill(b, 1 * MiB, 17);
+	ATF_REQUIRE_EQ(mallctl("thread.arena", &home, &len, &mine,
+	    sizeof(mine)), 0);
+	q = realloc(b, 2 * MiB);
+	ATF_REQUIRE_EQ(mallctl("thread.arena", NULL, NULL, &home,
+	    sizeof(home)), 0);
+	ATF_REQUIRE(q != NULL);
+	ATF_REQUIRE_EQ(pattern_check(q, 1 * MiB, 17), 1 * MiB);
+	len = sizeof(got);
+	ATF_REQUIRE_EQ(mallctl("arenas.lookup", &got, &len, &q, sizeof(q)),
+	    0);
+	ATF_REQUIRE_EQ_MSG(got, other, "moved to arena %u, not kept in %u",
+	    got, other);
+	dallocx(q, flags);
+	dallocx(c, flags);
+#else
+	atf_tc_skip("only Linux remaps");
+#endif
+}
+
+/*
+ * A large block may start on pages a freed slab left dirty, whose word 1
+ * still holds a free region's mark; realloc to a small class copies the
+ * block's first bytes into the new block, which must not then pass for a
+ * freed one (malloc_usable_size and free aborted, "double free").  In a
+ * new arena, the thread cache bypassed: of three slabs of 14 KiB regions
+ * emptied, the second goes back to the dirty cache, and the 40 KiB block
+ * reuses it.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_large_on_freed_slab_to_small);
+ATF_TC_BODY(realloc_large_on_freed_slab_to_small, tc)
+{
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	char *regions[12], *large, *q;
+	unsigned i;
+
+	/* Three slabs of four: emptied, one stays current, one spare. */
+	for (i = 0; i < 12; i++) {
+		regions[i] = mallocx(14336, flags);
+		ATF_REQUIRE(regions[i] != NULL);
+	}
+	for (i = 0; i < 12; i++)
+		dallocx(regions[i], flags);
+	large = mallocx(40 * KiB, flags);
+	ATF_REQUIRE(large != NULL);
+	ATF_REQUIRE_MSG(large == regions[4], "40 KiB at %p, not on the freed "
+	    "slab at %p", (void *)large, (void *)regions[4]);
+	q = rallocx(large, 1000, flags);
+	ATF_REQUIRE(q != NULL);
+	ATF_REQUIRE(malloc_usable_size(q) >= 1000);
+	dallocx(q, flags);
+}
+
+#ifdef __linux__
+/* Whether mremap can move a range over two mappings (Linux 6.17 on). */
+static bool
+kernel_moves_two_mappings(void)
+{
+	size_t len = 4 * (size_t)getpagesize();
+	char *a, *dst;
+	void *p;
+	bool ok;
+
+	a = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ATF_REQUIRE(a != MAP_FAILED);
+	dst = a + len;
+	ATF_REQUIRE_EQ(madvise(a + len / 2, len / 2, MADV_DONTFORK), 0);
+	p = mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ok = p == dst;
+	munmap(ok ? dst : a, ok ? len : 2 * len);
+	return (ok);
+}
+#endif
+
+/*
+ * A huge block over two kernel mappings (extents merge across them),
+ * which mremap cannot grow, with no freed extent of the new size: its
+ * pages move to a new extent (the old range is unmapped) instead of
+ * being copied into pages all faulted in afresh.
+ */
+ATF_TC_WITHOUT_HEAD(realloc_huge_over_two_mappings_moves_pages);
+ATF_TC_BODY(realloc_huge_over_two_mappings_moves_pages, tc)
+{
+#ifdef __linux__
+	int flags = MALLOCX_ARENA(arena_new()) | MALLOCX_TCACHE_NONE;
+	unsigned char vec[256];
+	char *b, *c, *q;
+	size_t off;
+
+	if (!kernel_moves_two_mappings())
+		atf_tc_skip("mremap cannot move a range over two mappings");
+	/* A new arena's first mapping is 2 MiB: b and c fill it. */
+	b = mallocx(1536 * KiB, flags);
+	c = mallocx(512 * KiB, flags);
+	ATF_REQUIRE(b != NULL && c != NULL);
+	ATF_REQUIRE_MSG(c == b + 1536 * KiB, "b %p, c %p: not neighbours",
+	    (void *)b, (void *)c);
+	pattern_fill(b, 1536 * KiB, 13);
+	/* Another flag on b's last part splits its mapping in two. */
+	ATF_REQUIRE_EQ(madvise(b + 1 * MiB, 512 * KiB, MADV_DONTFORK), 0);
+	q = rallocx(b, 3 * MiB, flags);
+	ATF_REQUIRE(q != NULL && q != b);
+	off = pattern_check(q, 1536 * KiB, 13);
+	ATF_REQUIRE_MSG(off == 1536 * KiB, "lost byte %zu of the contents",
+	    off);
+	ATF_REQUIRE_MSG(mincore(b, 1 * MiB, vec) == -1 && errno == ENOMEM,
+	    "the old range %p is still mapped: the block was copied",
+	    (void *)b);
+	memset(q, 0x3c, 3 * MiB);
+	dallocx(q, flags);
+	dallocx(c, flags);
+#else
+	atf_tc_skip("mremap is Linux's");
+#endif
+}
+
+/*
+ * pages_move (white box) when the kernel refuses, here because source
+ * and destination overlap: the source keeps its contents (where dest
+ * does not cover it), and dest, which a refused move may have unmapped
+ * (before Linux 6.17), is mapped again, afresh.
+ */
+ATF_TC_WITHOUT_HEAD(pages_move_refused_maps_destination_again);
+ATF_TC_BODY(pages_move_refused_maps_destination_again, tc)
+{
+#ifdef __linux__
+	size_t page = (size_t)getpagesize();
+	char *a;
+
+	a = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ATF_REQUIRE(a != MAP_FAILED);
+	memset(a, 0x77, 4 * page);
+	/* [a, a + 2 pages) to a + 1 page: EINVAL, nothing moved. */
+	ATF_REQUIRE_EQ(pages_move(a, 2 * page, a + page), PAGES_NOT_MOVED);
+	ATF_CHECK_EQ(a[0], 0x77);
+	ATF_CHECK_EQ(a[page], 0);	/* dest, afresh */
+	ATF_CHECK_EQ(a[3 * page - 1], 0);
+	ATF_CHECK_EQ(a[3 * page], 0x77);	/* beyond dest */
+	munmap(a, 4 * page);
+#else
+	atf_tc_skip("pages_move is Linux's");
+#endif
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -327,5 +542,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, realloc_to_zero_releases_block);
 	ATF_TP_ADD_TC(tp, free_sized_releases_block);
 	ATF_TP_ADD_TC(tp, free_aligned_sized_releases_block);
+	ATF_TP_ADD_TC(tp, realloc_huge_grows_into_freed_extent);
+	ATF_TP_ADD_TC(tp, realloc_huge_over_two_mappings_moves_pages);
+	ATF_TP_ADD_TC(tp, realloc_huge_of_another_arena_stays_there);
+	ATF_TP_ADD_TC(tp, realloc_large_on_freed_slab_to_small);
+	ATF_TP_ADD_TC(tp, pages_move_refused_maps_destination_again);
 	return (atf_no_error());
 }
