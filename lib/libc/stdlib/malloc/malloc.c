@@ -2,9 +2,11 @@
  * Public entry points: the standard API, C23's sized frees and the
  * <malloc_np.h> *allocx() family; initialisation and fork handling.
  *
- * Fast paths (malloc, calloc, free of a cached small class) touch the
- * thread state, the size-class tables, one pointer-map word and the
- * object's second word, take no lock and do no atomic operation.  Every
+ * Fast paths (malloc, calloc, free of a cached small class; realloc
+ * within a class, or moving a small block to another cached class with
+ * malloc's and free's) touch the thread state, the size-class tables, one
+ * pointer-map word and the object's second word, take no lock and do no
+ * atomic operation.  Every
  * rare condition folds into a compare the path makes anyway:
  *	malloc: the popped block's word is not the free key (bin empty: the
  *		empty block below every bin; cache disabled or thread not
