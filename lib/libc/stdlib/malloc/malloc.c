@@ -235,7 +235,7 @@ malloc_init_hard(void)
 	tsd_boot_global();
 	__atomic_store_n(&malloc_initialized, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&init_mutex);
-	pthread_atfork(malloc_prefork, malloc_postfork_parent,
+	malloc_atfork(malloc_prefork, malloc_postfork_parent,
 	    malloc_postfork_child);
 	prof_boot_late();
 	if (opt.background_thread)
