@@ -93,9 +93,11 @@ extent_list_remove(struct extent_list *list, struct extent *ext, size_t off)
 }
 
 void
-ecache_init(struct ecache *cache, enum extent_state state)
+ecache_init(struct ecache *cache, enum extent_state state,
+    struct extent_list *buckets)
 {
 	cache->state = state;
+	cache->buckets = buckets;
 }
 
 void
