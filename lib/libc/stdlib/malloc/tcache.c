@@ -190,9 +190,20 @@ tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep)
 		arena_bin_flush(low, n, ind, tcache->nrequests[ind],
 		    tcache->arena);
 	else {
-		for (i = 0; i < n; i++)
+		/*
+		 * A large block's mark has done its work (a second entry in
+		 * this flush failed the check above) and must not outlive it
+		 * in the extent: handed out again as a class no cache holds,
+		 * whose word alloc_finish() leaves alone, the block would
+		 * carry it, realloc() would copy it into a small block, and
+		 * that block would then read as freed.  A later free of this
+		 * block finds its extent free in the pointer map.
+		 */
+		for (i = 0; i < n; i++) {
+			FREE_KEY_WORD(low[i]) = 0;
 			arena_large_dalloc(pmap_entry_extent(
 			    pmap_lookup(low[i])));
+		}
 	}
 	tcache->nrequests[ind] = 0;
 	memmove(low, low + n, keep * sizeof(void *));
