@@ -44,10 +44,10 @@ struct decay {
 /*
  * decay_init sets up d in zeroed memory, backlog (zeroed, DECAY_NSTEPS
  * entries) untouched until used; decay_reset starts d over from any state
- * (new settings).  now_ns 0: the first epoch starts at
- * the first decay_note, so that an arena's creation reads no clock (a
- * process that never caches a page never calls clock_gettime, whose libc
- * page it might otherwise never touch).
+ * (new settings).  now_ns 0: the first epoch starts at the first
+ * decay_note, so that an arena's creation reads no clock (a process that
+ * never caches a page never calls clock_gettime, whose libc page it might
+ * otherwise never touch).
  */
 void	decay_init(struct decay *d, size_t *backlog, ssize_t decay_ms,
 	    uint64_t now_ns);
