@@ -75,14 +75,17 @@ arena_new_locked(unsigned ind, extent_hooks_t *hooks)
 	arena->ind = ind;
 	mlock_init(&arena->extent_lock, RANK_EXTENTS);
 	arena->hooks = hooks != NULL ? hooks : &hooks_default;
-	ecache_init(&arena->dirty, EXTENT_DIRTY);
-	ecache_init(&arena->muzzy, EXTENT_MUZZY);
-	ecache_init(&arena->retained, EXTENT_RETAINED);
+	ecache_init(&arena->dirty, EXTENT_DIRTY, arena->dirty_buckets);
+	ecache_init(&arena->muzzy, EXTENT_MUZZY, arena->muzzy_buckets);
+	ecache_init(&arena->retained, EXTENT_RETAINED,
+	    arena->retained_buckets);
 	arena->dirty_decay_ms = opt.dirty_decay_ms;
 	arena->muzzy_decay_ms = opt.muzzy_decay_ms;
 	/* The epochs start at the first pages cached (decay.h). */
-	decay_init(&arena->dirty_decay, arena->dirty_decay_ms, 0);
-	decay_init(&arena->muzzy_decay, arena->muzzy_decay_ms, 0);
+	decay_init(&arena->dirty_decay, arena->dirty_backlog,
+	    arena->dirty_decay_ms, 0);
+	decay_init(&arena->muzzy_decay, arena->muzzy_backlog,
+	    arena->muzzy_decay_ms, 0);
 	arena->grow_next = GROW_MIN;
 	arena->grow_limit = GROW_MAX;
 	for (i = 0; i < SC_NBINS; i++)

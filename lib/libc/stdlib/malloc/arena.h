@@ -64,11 +64,13 @@ struct decay_stats {
 /*
  * Field order is by when a field is first written, so that a new arena
  * (zeroed memory) has few pages resident: arena_new_locked writes the
- * scalars, the bins' locks and the small heads of the decay states and
- * caches (their state and settings come first); the decay backlogs, the
- * cache buckets and lstats are touched only once the arena frees pages or
- * allocates large.  Every automatic arena is created the first time a
- * thread is bound to it, so this is paid once per thread up to narenas.
+ * scalars, the decay states and caches (without their arrays) and the
+ * bins' locks, all within the first two pages; the decay backlogs, the
+ * cache buckets and lstats, after them, are touched only once the arena
+ * frees pages or allocates large.  (With the arrays inside their structs,
+ * the five small heads were spread over 10 KiB after the bins: four pages
+ * written.)  Every automatic arena is created the first time a thread is
+ * bound to it, so this is paid once per thread up to narenas.
  */
 struct arena {
 	unsigned		ind;
@@ -97,9 +99,19 @@ struct arena {
 	size_t			mapped_superpage;
 	struct decay_stats	decay_dirty, decay_muzzy;
 	struct extent_list	active;		/* slabs and large, by lru link */
-	struct bin		bins[SC_NBINS];
 	struct decay		dirty_decay, muzzy_decay;
 	struct ecache		dirty, retained, muzzy;
+	struct bin		bins[SC_NBINS];
+	/*
+	 * The arrays of the caches and decay states above.  The retained
+	 * buckets first: the first slab puts the rest of the arena's first
+	 * mapping there, in a bucket that lands on the bins' second page.
+	 */
+	struct extent_list	retained_buckets[PSZ_N];
+	struct extent_list	dirty_buckets[PSZ_N];
+	struct extent_list	muzzy_buckets[PSZ_N];
+	size_t			dirty_backlog[DECAY_NSTEPS];
+	size_t			muzzy_backlog[DECAY_NSTEPS];
 	struct lextent_stats	lstats[SC_NLARGE];
 };
 

@@ -37,7 +37,7 @@ static struct mlock	bg_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
 			    RANK_BACKGROUND, true, false };
 static struct bg_thread	bg_threads[BG_THREADS_MAX];
 static unsigned		bg_nthreads;
-static bool		bg_enabled;
+bool			bg_enabled;
 
 static unsigned
 bg_count(void)
@@ -189,21 +189,18 @@ background_enabled(void)
 }
 
 void
-background_check(void)
+background_check_slow(void)
 {
-	if (__atomic_load_n(&bg_enabled, __ATOMIC_RELAXED) &&
-	    __atomic_load_n(&bg_nthreads, __ATOMIC_RELAXED) == 0)
+	if (__atomic_load_n(&bg_nthreads, __ATOMIC_RELAXED) == 0)
 		background_set(true);
 }
 
 void
-background_wake(struct arena *arena)
+background_wake_slow(struct arena *arena)
 {
 	struct bg_thread *bt;
 	unsigned n;
 
-	if (!__atomic_load_n(&bg_enabled, __ATOMIC_RELAXED))
-		return;
 	mlock_lock(&bg_lock);
 	n = bg_nthreads;
 	if (n != 0) {

@@ -27,6 +27,26 @@
 #define	HOT_ALIGNED	__attribute__((aligned(64)))
 #define	TLS_IE		__thread __attribute__((tls_model("initial-exec")))
 
+/*
+ * pthread_atfork(), for our fork handlers.  glibc's is a stub in
+ * libc_nonshared.a that hands the caller's __dso_handle to
+ * __register_atfork(); the linker places it after all of our code, where
+ * it was the only start-up code in the last 64 KiB block of our text, a
+ * block fault-around then mapped in every process (Makefile.inc).  We make
+ * its call ourselves.
+ */
+#ifdef __GLIBC__
+extern void	*__dso_handle __attribute__((weak, visibility("hidden")));
+int	__register_atfork(void (*)(void), void (*)(void), void (*)(void),
+	    void *);
+#define	malloc_atfork(prepare, parent, child)				\
+	__register_atfork((prepare), (parent), (child),			\
+	    &__dso_handle == NULL ? NULL : __dso_handle)
+#else
+#define	malloc_atfork(prepare, parent, child)				\
+	pthread_atfork((prepare), (parent), (child))
+#endif
+
 #define	LG_PAGE		12
 #define	PAGE		((size_t)1 << LG_PAGE)
 #define	PAGE_MASK	(PAGE - 1)

@@ -94,34 +94,57 @@ enum ctl_src {
 #define	F_W	0x2
 #define	F_ACT	0x4	/* reading or writing does something: never printed */
 
+/* What a node is, and so which member of its union it uses. */
+enum ctl_kind {
+	NODE_END,	/* ends a list of children (and has no name) */
+	NODE_NAMED,	/* children, ending with a NODE_END */
+	NODE_INDEXED,	/* one element node for every index it accepts */
+	NODE_HANDLER,	/* a leaf read or written by fn */
+	NODE_LEAF,	/* a leaf read by leaf_generic from src, ptr and off */
+};
+
+/* Which indices an indexed node accepts (node_index_ok). */
+enum ctl_index {
+	INDEX_BELOW,		/* all below nindex */
+	INDEX_STATS_ARENA,	/* those with a stats snapshot, below nindex */
+};
+
 /*
- * A named node has children (ending with a NULL name); an indexed node has
- * one element node reached by any index index_ok accepts (all below
- * nindex); a leaf has neither.
+ * 32 bytes, one pointer besides the name: the tree (some 240 nodes) is
+ * relocated at load, so each of its pages is a private page of every
+ * process.  At 72 bytes a node (a field for each pointer, size_t counts)
+ * it took 17 KiB, and the relocated segment was 6 pages, not 3.
  */
 struct ctl_node {
 	const char		*name;
-	const struct ctl_node	*children;
-	const struct ctl_node	*element;
-	bool			(*index_ok)(size_t i);
-	size_t			 nindex;
-	ctl_fn			*fn;
-	enum ctl_type		 type;
+	union {
+		const struct ctl_node	*children;	/* NODE_NAMED */
+		const struct ctl_node	*element;	/* NODE_INDEXED */
+		ctl_fn			*fn;		/* NODE_HANDLER */
+		const void		*ptr;		/* NODE_LEAF */
+	};
+	uint32_t		 nindex;	/* NODE_INDEXED */
+	uint32_t		 off;		/* NODE_LEAF */
+	uint8_t			 kind;		/* enum ctl_kind */
+	uint8_t			 index;		/* enum ctl_index */
+	uint8_t			 type;		/* enum ctl_type (leaves) */
 	uint8_t			 flags;
-	uint8_t			 src;
-	const void		*ptr;
-	size_t			 off;
+	uint8_t			 src;		/* enum ctl_src */
 };
 
-#define	NAMED(n, c)		{ .name = (n), .children = (c) }
-#define	INDEXED(n, el, ok, max)	{ .name = (n), .element = &(el), \
-				    .index_ok = (ok), .nindex = (max) }
-#define	ELEMENT(c)		{ .name = NULL, .children = (c) }
-#define	LEAF(n, t, s, p, o)	{ .name = (n), .type = (t), .flags = F_R, \
-				    .src = (s), .ptr = (p), .off = (o) }
-#define	HANDLER(n, t, fl, f)	{ .name = (n), .type = (t), .flags = (fl), \
-				    .fn = (f) }
-#define	END			{ .name = NULL }
+#define	NAMED(n, c)		{ .name = (n), .kind = NODE_NAMED, \
+				    .children = (c) }
+#define	INDEXED(n, el, ix, max)	{ .name = (n), .kind = NODE_INDEXED, \
+				    .element = &(el), .index = (ix), \
+				    .nindex = (max) }
+#define	ELEMENT(c)		{ .name = NULL, .kind = NODE_NAMED, \
+				    .children = (c) }
+#define	LEAF(n, t, s, p, o)	{ .name = (n), .kind = NODE_LEAF, \
+				    .type = (t), .flags = F_R, .src = (s), \
+				    .ptr = (p), .off = (o) }
+#define	HANDLER(n, t, fl, f)	{ .name = (n), .kind = NODE_HANDLER, \
+				    .type = (t), .flags = (fl), .fn = (f) }
+#define	END			{ .name = NULL, .kind = NODE_END }
 
 static int
 ctl_readonly(const struct ctl_req *r)
@@ -772,12 +795,6 @@ tcache_destroy_ctl(const struct ctl_node *n, const struct ctl_req *r)
 
 /* arena.<i> ------------------------------------------------------------- */
 
-static bool
-index_arena(size_t i)
-{
-	return (i < ARENAS_MAX || i == MALLCTL_ARENAS_ALL);
-}
-
 static int
 arena_i_initialized_ctl(const struct ctl_node *n, const struct ctl_req *r)
 {
@@ -994,24 +1011,6 @@ arena_i_extent_hooks_ctl(const struct ctl_node *n, const struct ctl_req *r)
 }
 
 /* arenas ---------------------------------------------------------------- */
-
-static bool
-index_bin(size_t i)
-{
-	return (i < SC_NBINS);
-}
-
-static bool
-index_lextent(size_t i)
-{
-	return (i < SC_NLARGE);
-}
-
-static bool
-index_extents(size_t i)
-{
-	return (i < PSZ_N);
-}
 
 static int
 arenas_narenas_ctl(const struct ctl_node *n, const struct ctl_req *r)
@@ -1353,9 +1352,9 @@ static const struct ctl_node arenas_nodes[] = {
 	HANDLER("tcache_max", CTL_SIZE, F_R, arenas_tcache_max_ctl),
 	LEAF("nbins", CTL_UNSIGNED, SRC_PTR, &ctl_nbins, 0),
 	HANDLER("nhbins", CTL_UNSIGNED, F_R, arenas_nhbins_ctl),
-	INDEXED("bin", arenas_bin_i, index_bin, SC_NBINS),
+	INDEXED("bin", arenas_bin_i, INDEX_BELOW, SC_NBINS),
 	LEAF("nlextents", CTL_UNSIGNED, SRC_PTR, &ctl_nlextents, 0),
-	INDEXED("lextent", arenas_lextent_i, index_lextent, SC_NLARGE),
+	INDEXED("lextent", arenas_lextent_i, INDEX_BELOW, SC_NLARGE),
 	HANDLER("create", CTL_UNSIGNED, F_R | F_W | F_ACT, arenas_create_ctl),
 	HANDLER("lookup", CTL_UNSIGNED, F_R | F_W | F_ACT, arenas_lookup_ctl),
 	END
@@ -1448,9 +1447,9 @@ static const struct ctl_node stats_arenas_i_nodes[] = {
 	NAMED("small", sa_small_nodes),
 	NAMED("large", sa_large_nodes),
 	NAMED("mutexes", sa_mutexes_nodes),
-	INDEXED("bins", sa_bins_j, index_bin, SC_NBINS),
-	INDEXED("lextents", sa_lextents_j, index_lextent, SC_NLARGE),
-	INDEXED("extents", sa_extents_j, index_extents, PSZ_N),
+	INDEXED("bins", sa_bins_j, INDEX_BELOW, SC_NBINS),
+	INDEXED("lextents", sa_lextents_j, INDEX_BELOW, SC_NLARGE),
+	INDEXED("extents", sa_extents_j, INDEX_BELOW, PSZ_N),
 	END
 };
 static const struct ctl_node stats_arenas_i = ELEMENT(stats_arenas_i_nodes);
@@ -1480,7 +1479,7 @@ static const struct ctl_node stats_nodes[] = {
 	GS(mapped),
 	GS(retained),
 	NAMED("mutexes", stats_mutexes_nodes),
-	INDEXED("arenas", stats_arenas_i, index_stats_arena,
+	INDEXED("arenas", stats_arenas_i, INDEX_STATS_ARENA,
 	    MALLCTL_ARENAS_DESTROYED + 1),
 	END
 };
@@ -1521,7 +1520,8 @@ static const struct ctl_node root_nodes[] = {
 	NAMED("opt", opt_nodes),
 	NAMED("thread", thread_nodes),
 	NAMED("tcache", tcache_nodes),
-	INDEXED("arena", arena_i, index_arena, MALLCTL_ARENAS_ALL + 1),
+	/* Every arena index, and MALLCTL_ARENAS_ALL. */
+	INDEXED("arena", arena_i, INDEX_BELOW, MALLCTL_ARENAS_ALL + 1),
 	NAMED("arenas", arenas_nodes),
 	NAMED("stats", stats_nodes),
 	NAMED("prof", prof_nodes),
@@ -1535,7 +1535,15 @@ static const struct ctl_node root = NAMED("", root_nodes);
 static bool
 node_is_leaf(const struct ctl_node *n)
 {
-	return (n->children == NULL && n->element == NULL);
+	return (n->kind == NODE_HANDLER || n->kind == NODE_LEAF);
+}
+
+static bool
+node_index_ok(const struct ctl_node *n, size_t i)
+{
+	if (n->index == INDEX_STATS_ARENA)
+		return (index_stats_arena(i));
+	return (i < n->nindex);
 }
 
 static unsigned
@@ -1556,12 +1564,12 @@ ctl_resolve(const size_t *mib, size_t miblen)
 	size_t k;
 
 	for (k = 0; k < miblen; k++) {
-		if (n->children != NULL) {
+		if (n->kind == NODE_NAMED) {
 			if (mib[k] >= node_nchildren(n))
 				return (NULL);
 			n = &n->children[mib[k]];
-		} else if (n->element != NULL) {
-			if (!n->index_ok(mib[k]))
+		} else if (n->kind == NODE_INDEXED) {
+			if (!node_index_ok(n, mib[k]))
 				return (NULL);
 			n = n->element;
 		} else
@@ -1603,7 +1611,7 @@ ctl_nametomib_locked(const char *name, size_t *mib, size_t *miblenp)
 	for (k = 0; *name != '\0' && k < cap; k++) {
 		end = strchr(name, '.');
 		len = end != NULL ? (size_t)(end - name) : strlen(name);
-		if (n->children != NULL) {
+		if (n->kind == NODE_NAMED) {
 			for (c = 0; n->children[c].name != NULL; c++)
 				if (strlen(n->children[c].name) == len &&
 				    memcmp(n->children[c].name, name, len) == 0)
@@ -1612,7 +1620,7 @@ ctl_nametomib_locked(const char *name, size_t *mib, size_t *miblenp)
 				return (ENOENT);
 			mib[k] = c;
 			n = &n->children[c];
-		} else if (n->element != NULL) {
+		} else if (n->kind == NODE_INDEXED) {
 			if (len == 0 || len > 19)
 				return (ENOENT);
 			for (i = 0, c = 0; c < len; c++) {
@@ -1620,7 +1628,7 @@ ctl_nametomib_locked(const char *name, size_t *mib, size_t *miblenp)
 					return (ENOENT);
 				i = i * 10 + (size_t)(name[c] - '0');
 			}
-			if (!n->index_ok(i))
+			if (!node_index_ok(n, i))
 				return (ENOENT);
 			mib[k] = i;
 			n = n->element;
@@ -1646,7 +1654,7 @@ ctl_bymib_locked(const size_t *mib, size_t miblen, void *oldp,
 
 	if (n == NULL || !node_is_leaf(n) || n == &root)
 		return (ENOENT);
-	if (n->fn != NULL)
+	if (n->kind == NODE_HANDLER)
 		return (n->fn(n, &r));
 	return (leaf_generic(n, &r));
 }
@@ -1707,13 +1715,13 @@ ctl_node_info(const size_t *mib, size_t miblen, struct ctl_info *out)
 	memset(out, 0, sizeof(*out));
 	out->name = n->name;
 	out->leaf = node_is_leaf(n);
-	out->indexed = n->element != NULL;
-	out->nchildren = n->children != NULL ? node_nchildren(n) : 0;
+	out->indexed = n->kind == NODE_INDEXED;
+	out->nchildren = n->kind == NODE_NAMED ? node_nchildren(n) : 0;
 	out->nindex = n->nindex;
 	out->type = n->type;
 	out->printable = out->leaf && (n->flags & F_ACT) == 0 &&
 	    (n->flags & F_R) != 0 && n->type != CTL_VOID && n->type != CTL_PTR;
-	if (out->leaf && n->fn == NULL)
+	if (n->kind == NODE_LEAF)
 		out->printable = true;
 	return (0);
 }
@@ -1727,8 +1735,8 @@ ctl_index_exists(const size_t *mib, size_t miblen, size_t i)
 	if (ctl_enter())
 		return (false);
 	n = ctl_resolve(mib, miblen);
-	if (n != NULL && n->element != NULL)
-		ok = n->index_ok(i);
+	if (n != NULL && n->kind == NODE_INDEXED)
+		ok = node_index_ok(n, i);
 	mlock_unlock(&ctl_lock);
 	return (ok);
 }

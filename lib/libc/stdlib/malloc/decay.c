@@ -46,15 +46,20 @@ decay_boot_table(void)
 void
 decay_reset(struct decay *d, ssize_t decay_ms, uint64_t now_ns)
 {
+	size_t *backlog = d->backlog;
+
 	memset(d, 0, sizeof(*d));
-	decay_init(d, decay_ms, now_ns);
+	memset(backlog, 0, DECAY_NSTEPS * sizeof(*backlog));
+	decay_init(d, backlog, decay_ms, now_ns);
 }
 
 void
-decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns)
+decay_init(struct decay *d, size_t *backlog, ssize_t decay_ms,
+    uint64_t now_ns)
 {
 	if (h_steps[DECAY_NSTEPS - 1] == 0)
 		decay_boot_table();
+	d->backlog = backlog;
 	d->decay_ms = decay_ms;
 	d->epoch_ns = now_ns;
 	if (decay_ms > 0)
@@ -135,7 +140,7 @@ decay_note(struct decay *d, uint64_t now_ns, size_t npages)
 	backlog_forget_reused(d);
 	if (nadvance >= DECAY_NSTEPS) {
 		/* The closed epoch is older than the window: weight 0. */
-		memset(d->backlog, 0, sizeof(d->backlog));
+		memset(d->backlog, 0, DECAY_NSTEPS * sizeof(d->backlog[0]));
 		d->npurged = 0;
 	} else {
 		for (i = 0; i < nadvance; i++)

@@ -32,18 +32,25 @@ struct decay {
 	 */
 	size_t		npurged;
 	size_t		nreused;
-	size_t		backlog[DECAY_NSTEPS];	/* pages added, oldest first */
+	/*
+	 * DECAY_NSTEPS counts of pages added, oldest first: an array of the
+	 * owner's, apart from these fields, so that an arena's decay states
+	 * sit with its other small fields and the arrays' pages stay
+	 * untouched until it first caches pages (arena.h).
+	 */
+	size_t		*backlog;
 };
 
 /*
- * decay_init sets up d in zeroed memory, writing only its first fields, so
- * that the backlog's pages stay untouched until used; decay_reset starts d
- * over from any state (new settings).  now_ns 0: the first epoch starts at
- * the first decay_note, so that an arena's creation reads no clock (a
- * process that never caches a page never calls clock_gettime, whose libc
- * page it might otherwise never touch).
+ * decay_init sets up d in zeroed memory, backlog (zeroed, DECAY_NSTEPS
+ * entries) untouched until used; decay_reset starts d over from any state
+ * (new settings).  now_ns 0: the first epoch starts at the first
+ * decay_note, so that an arena's creation reads no clock (a process that
+ * never caches a page never calls clock_gettime, whose libc page it might
+ * otherwise never touch).
  */
-void	decay_init(struct decay *d, ssize_t decay_ms, uint64_t now_ns);
+void	decay_init(struct decay *d, size_t *backlog, ssize_t decay_ms,
+	    uint64_t now_ns);
 void	decay_reset(struct decay *d, ssize_t decay_ms, uint64_t now_ns);
 /*
  * Moves d to now, given the cache's size; called before pages enter the

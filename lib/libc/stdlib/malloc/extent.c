@@ -1,7 +1,8 @@
 /*
  * Extent descriptors and extent caches.  Descriptors come from the base
- * allocator and are recycled through a free list under edata_lock; caches
- * belong to an arena and run under its extent_lock.
+ * allocator a page at a time and are recycled through a free list, both
+ * under edata_lock; caches belong to an arena and run under its
+ * extent_lock.
  */
 #include <string.h>
 
@@ -12,6 +13,13 @@
 static struct mlock	edata_lock = { PTHREAD_MUTEX_INITIALIZER, 0, 0,
 			    RANK_EDATA, false, false };
 static struct extent	*edata_free;
+/*
+ * The page descriptors are carved from: every arena's descriptors share
+ * pages, where one at a time from base they sat after whatever metadata
+ * came before (a new arena, a thread's cache), a page of their own for
+ * each thread's arena.
+ */
+static struct extent	*edata_next, *edata_end;
 
 struct extent *
 extent_desc_alloc(void)
@@ -22,9 +30,16 @@ extent_desc_alloc(void)
 	ext = edata_free;
 	if (ext != NULL)
 		edata_free = ext->link.next;
+	else {
+		if (edata_next == edata_end &&
+		    (edata_next = base_alloc(PAGE, PAGE)) != NULL)
+			edata_end = edata_next + PAGE / sizeof(*ext);
+		if (edata_next != NULL)
+			ext = edata_next++;
+		else
+			edata_end = NULL;
+	}
 	mlock_unlock(&edata_lock);
-	if (ext == NULL)
-		ext = base_alloc(sizeof(*ext), CACHELINE);
 	return (ext);
 }
 
@@ -93,9 +108,11 @@ extent_list_remove(struct extent_list *list, struct extent *ext, size_t off)
 }
 
 void
-ecache_init(struct ecache *cache, enum extent_state state)
+ecache_init(struct ecache *cache, enum extent_state state,
+    struct extent_list *buckets)
 {
 	cache->state = state;
+	cache->buckets = buckets;
 }
 
 void

@@ -88,17 +88,23 @@ struct extent {
 
 #define	EXTENT_SAMPLE_FREED	((void *)1)
 
-/* The small fields first: a new arena writes only the state (arena.h). */
+/*
+ * The buckets (PSZ_N lists) are an array of the owner's, apart from these
+ * fields: a new arena writes only the state, beside its other small
+ * fields, and the buckets' pages stay untouched until it caches pages
+ * (arena.h).
+ */
 struct ecache {
 	enum extent_state	state;
 	size_t			npages;
 	struct extent_list	lru;		/* oldest at head */
 	uint64_t		nonempty[(PSZ_N + 63) / 64];
-	struct extent_list	buckets[PSZ_N];
+	struct extent_list	*buckets;
 };
 
-/* cache's memory is zero (a new arena's). */
-void	ecache_init(struct ecache *cache, enum extent_state state);
+/* cache's memory and buckets are zero (a new arena's). */
+void	ecache_init(struct ecache *cache, enum extent_state state,
+	    struct extent_list *buckets);
 void	ecache_insert(struct ecache *cache, struct extent *ext);
 /* Inserts as the oldest extent (the unpurged rest of a partial purge). */
 void	ecache_insert_oldest(struct ecache *cache, struct extent *ext);

@@ -237,7 +237,7 @@ malloc_init_hard(void)
 	tsd_boot_global();
 	__atomic_store_n(&malloc_initialized, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&init_mutex);
-	pthread_atfork(malloc_prefork, malloc_postfork_parent,
+	malloc_atfork(malloc_prefork, malloc_postfork_parent,
 	    malloc_postfork_child);
 	prof_boot_late();
 	if (opt.background_thread)
@@ -712,7 +712,8 @@ idalloc(struct tcache *tcache, void *ptr, struct pmap_entry entry,
 	else if (tcache != NULL && ind < tcache_nbins) {
 		FREE_KEY_WORD(ptr) = free_key;
 		tcache_bin_ready(tcache, ind);
-		if (tcache_bin_ncached(tcache, ind) < tcache_ncached_max[ind])
+		if (tcache_bin_ncached(tcache, ind) <
+		    tcache_bin_cap(tcache, ind))
 			tcache_bin_push(tcache, ind, ptr);
 		else
 			tcache_flush_push(tcache, ind, ptr);
@@ -814,8 +815,9 @@ free_live(struct tsd *tsd, void *ptr)
 		return (false);
 	ind = (unsigned)fi - 1;
 	top = tsd->tcache.top[ind];
-	if (tcache_bin_ncached(&tsd->tcache, ind) >= tcache_ncached_max[ind] ||
-	    tsd->tcache.low[ind] == TCACHE_EMPTY || top[-1] == ptr)
+	if (tsd->tcache.low[ind] == TCACHE_EMPTY ||
+	    tcache_bin_ncached(&tsd->tcache, ind) >=
+	    tcache_bin_cap(&tsd->tcache, ind) || top[-1] == ptr)
 		return (false);
 	FREE_KEY_WORD(ptr) = free_key;
 	tcache_bin_push(&tsd->tcache, ind, ptr);

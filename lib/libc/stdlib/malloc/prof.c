@@ -867,12 +867,18 @@ prof_leave(void)
 
 /* Dumps ------------------------------------------------------------------ */
 
-/* Output goes through one static buffer, under prof_lock. */
+/*
+ * Output goes through one buffer, under prof_lock, taken from base memory
+ * at the first dump: as a static array its 8 KiB sat in .bss between the
+ * arena table and the profiler's settings, which prof_boot writes in
+ * every process, and put those on a page of their own (Makefile.inc).
+ */
+#define	PROF_OUT_SIZE	8192
 static struct {
 	int	fd;
 	bool	failed;
 	size_t	len;
-	char	buf[8192];
+	char	*buf;		/* PROF_OUT_SIZE bytes */
 } prof_out;
 
 static void
@@ -900,11 +906,11 @@ prof_out_printf(const char *fmt, ...)
 	va_list ap;
 	size_t n;
 
-	if (sizeof(prof_out.buf) - prof_out.len < 512)
+	if (PROF_OUT_SIZE - prof_out.len < 512)
 		prof_out_flush();
 	va_start(ap, fmt);
 	n = msg_vformat(prof_out.buf + prof_out.len,
-	    sizeof(prof_out.buf) - prof_out.len, fmt, ap);
+	    PROF_OUT_SIZE - prof_out.len, fmt, ap);
 	va_end(ap);
 	prof_out.len += n;
 }
@@ -936,7 +942,7 @@ prof_out_maps(void)
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	while ((n = read(fd, prof_out.buf, sizeof(prof_out.buf))) > 0 ||
+	while ((n = read(fd, prof_out.buf, PROF_OUT_SIZE)) > 0 ||
 	    (n < 0 && errno == EINTR))
 		if (n > 0) {
 			prof_out.len = (size_t)n;
@@ -988,6 +994,9 @@ prof_dump_locked(const char *path)
 	unsigned k;
 	int err;
 
+	if (prof_out.buf == NULL &&
+	    (prof_out.buf = base_alloc(PROF_OUT_SIZE, CACHELINE)) == NULL)
+		return (ENOMEM);
 	prof_out.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644);
 	if (prof_out.fd < 0)

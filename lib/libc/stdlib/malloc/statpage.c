@@ -5,7 +5,7 @@
  * outside, and answers any request a reader left there.
  *
  * Cost: statpage_tick reads a coarse clock (the vDSO, no system call) and
- * compares; only a due refresh does more (a getpid(), stats_summary_read's
+ * compares; only a due refresh does more (a getpid(), statpage_summary_read's
  * brief arena locks, ~200 bytes of stores), ten times a second at most.
  * The page is created on the first refresh: memfd_create, ftruncate,
  * mmap, close; nothing is allocated through malloc and no stdio is used.
@@ -30,10 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
+#include "base.h"
 #include "conf.h"
+#include "lock.h"
 #include "prof.h"
 #include "statpage.h"
-#include "stats.h"
 
 #ifdef __linux__
 #define	STATPAGE_CLOCK	CLOCK_MONOTONIC_COARSE
@@ -51,6 +53,80 @@ static uint64_t		 statpage_next_ns; /* next refresh due */
 static bool		 statpage_busy;
 static bool		 statpage_failed; /* do not retry creating it */
 static uint32_t		 statpage_last_tag; /* last request answered */
+
+/* Process-wide totals, in bytes unless named n*. */
+struct statpage_summary {
+	uint64_t	allocated;
+	uint64_t	active;
+	uint64_t	metadata;
+	uint64_t	resident;
+	uint64_t	mapped;
+	uint64_t	retained;
+	uint64_t	dirty;
+	uint64_t	muzzy;
+	uint64_t	nmalloc;	/* small + large, arena level */
+	uint64_t	ndalloc;
+	uint64_t	npurged;	/* pages purged, dirty + muzzy */
+	uint64_t	nmadvise;
+};
+
+/*
+ * Sums every arena's counters now (takes each arena's locks briefly).
+ * Here, not in stats.c with the snapshots: every process with slow paths
+ * runs it, and stats.c is linked with the cold modules, in the last 64 KiB
+ * block of our text, which such a process then never faults in
+ * (Makefile.inc).
+ */
+static void
+statpage_summary_read(struct statpage_summary *out)
+{
+	struct arena *arena;
+	struct bin *bin;
+	size_t base_allocated, base_resident, base_mapped;
+	uint64_t pactive = 0, pdirty = 0, ntake, nput;
+	size_t large;
+	unsigned i, j, n;
+
+	memset(out, 0, sizeof(*out));
+	n = __atomic_load_n(&narenas_total, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n && i < ARENAS_MAX; i++) {
+		arena = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+		if (arena == NULL)
+			continue;
+		for (j = 0; j < SC_NBINS; j++) {
+			bin = &arena->bins[j];
+			mlock_lock(&bin->lock);
+			out->allocated += (uint64_t)bin->stats.curregs *
+			    bin_infos[j].reg_size;
+			pactive += (uint64_t)bin->stats.curslabs *
+			    bin_infos[j].slab_npages;
+			out->nmalloc += bin->stats.nmalloc;
+			out->ndalloc += bin->stats.ndalloc;
+			mlock_unlock(&bin->lock);
+		}
+		mlock_lock(&arena->extent_lock);
+		arena_sample_moves(arena, &ntake, &nput);
+		large = arena_large_allocated(arena, ntake, nput);
+		out->allocated += large;
+		pactive += large >> LG_PAGE;
+		pdirty += arena->dirty.npages;
+		out->muzzy += (uint64_t)arena->muzzy.npages << LG_PAGE;
+		out->retained += (uint64_t)arena->retained.npages << LG_PAGE;
+		out->nmalloc += arena->nmalloc_large + ntake;
+		out->ndalloc += arena->ndalloc_large + nput;
+		out->npurged += arena->decay_dirty.purged +
+		    arena->decay_muzzy.purged;
+		out->nmadvise += arena->decay_dirty.nmadvise +
+		    arena->decay_muzzy.nmadvise;
+		mlock_unlock(&arena->extent_lock);
+	}
+	base_stats(&base_allocated, &base_resident, &base_mapped);
+	out->active = pactive << LG_PAGE;
+	out->dirty = pdirty << LG_PAGE;
+	out->metadata = base_allocated;
+	out->resident = out->active + out->dirty + base_resident;
+	out->mapped = out->active + out->dirty + out->muzzy + base_mapped;
+}
 
 static uint64_t
 statpage_now_ns(void)
@@ -146,10 +222,10 @@ statpage_answer(struct statpage *sp)
 static void
 statpage_publish(struct statpage *sp, uint64_t now_ns)
 {
-	struct stats_summary s;
+	struct statpage_summary s;
 	uint64_t seq;
 
-	stats_summary_read(&s);
+	statpage_summary_read(&s);
 	seq = __atomic_load_n(&sp->seq, __ATOMIC_RELAXED);
 	__atomic_store_n(&sp->seq, seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);

@@ -347,57 +347,6 @@ stats_arena_snapshot(unsigned ind)
 	return (s != NULL && s->valid ? s : NULL);
 }
 
-void
-stats_summary_read(struct stats_summary *out)
-{
-	struct arena *arena;
-	struct bin *bin;
-	size_t base_allocated, base_resident, base_mapped;
-	uint64_t pactive = 0, pdirty = 0, ntake, nput;
-	size_t large;
-	unsigned i, j, n;
-
-	memset(out, 0, sizeof(*out));
-	n = __atomic_load_n(&narenas_total, __ATOMIC_ACQUIRE);
-	for (i = 0; i < n && i < ARENAS_MAX; i++) {
-		arena = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
-		if (arena == NULL)
-			continue;
-		for (j = 0; j < SC_NBINS; j++) {
-			bin = &arena->bins[j];
-			mlock_lock(&bin->lock);
-			out->allocated += (uint64_t)bin->stats.curregs *
-			    bin_infos[j].reg_size;
-			pactive += (uint64_t)bin->stats.curslabs *
-			    bin_infos[j].slab_npages;
-			out->nmalloc += bin->stats.nmalloc;
-			out->ndalloc += bin->stats.ndalloc;
-			mlock_unlock(&bin->lock);
-		}
-		mlock_lock(&arena->extent_lock);
-		arena_sample_moves(arena, &ntake, &nput);
-		large = arena_large_allocated(arena, ntake, nput);
-		out->allocated += large;
-		pactive += large >> LG_PAGE;
-		pdirty += arena->dirty.npages;
-		out->muzzy += (uint64_t)arena->muzzy.npages << LG_PAGE;
-		out->retained += (uint64_t)arena->retained.npages << LG_PAGE;
-		out->nmalloc += arena->nmalloc_large + ntake;
-		out->ndalloc += arena->ndalloc_large + nput;
-		out->npurged += arena->decay_dirty.purged +
-		    arena->decay_muzzy.purged;
-		out->nmadvise += arena->decay_dirty.nmadvise +
-		    arena->decay_muzzy.nmadvise;
-		mlock_unlock(&arena->extent_lock);
-	}
-	base_stats(&base_allocated, &base_resident, &base_mapped);
-	out->active = pactive << LG_PAGE;
-	out->dirty = pdirty << LG_PAGE;
-	out->metadata = base_allocated;
-	out->resident = out->active + out->dirty + base_resident;
-	out->mapped = out->active + out->dirty + out->muzzy + base_mapped;
-}
-
 /* malloc_stats_print ---------------------------------------------------- */
 
 #define	EM_MAXDEPTH	12

@@ -18,7 +18,12 @@
 #define	SC_LG_MAX	46			/* largest class: 64 TiB */
 #define	SC_NSIZES	(4 + 4 * (SC_LG_MAX - 6))
 #define	SC_MAX		((size_t)1 << SC_LG_MAX)
-#define	SC_SLAB_MAXREGS	512
+/*
+ * The most regions a slab may have: the 16-byte class's page holds 256.
+ * (512 until 2026-11, which no class used: the bitmap's 4 words more made
+ * an extent descriptor 192 bytes instead of 128.)
+ */
+#define	SC_SLAB_MAXREGS	256
 #define	SC_BITMAP_WORDS	(SC_SLAB_MAXREGS / 64)
 
 /* Page-size classes, for the extent caches' best-fit buckets. */

@@ -46,7 +46,9 @@ tcache_boot(void)
 		    sz_index2size(tcache_nbins - 1) > opt.tcache_max)
 			tcache_nbins--;
 	}
-	tcache_stack_nslots = 0;
+	/* The nursery, for the small classes cached. */
+	tcache_stack_nslots = (size_t)(tcache_nbins < SC_NBINS ? tcache_nbins :
+	    SC_NBINS) * TCACHE_NURSERY_STRIDE;
 	for (ind = 0; ind < tcache_nbins; ind++) {
 		/*
 		 * Twice a slab's regions, within [40, 200]: a minimum of 40
@@ -127,20 +129,45 @@ tcache_frees_slow(struct tcache *tcache)
 }
 
 /*
- * Gives bin ind its slots, below them the slot holding the empty block
- * (tcache.h), on the first refill or push.  Not at tcache_init(): writing
+ * Bin ind's slots from slot, nslots of them, the n blocks it holds moved
+ * there; below them the slot holding the empty block (tcache.h).
+ */
+static void
+tcache_bin_place(struct tcache *tcache, unsigned ind, void **slot,
+    unsigned nslots, unsigned n)
+{
+	slot[-1] = (void *)tcache_empty_block;
+	if (n > 0)
+		memcpy(slot, tcache->low[ind], n * sizeof(void *));
+	tcache->low[ind] = slot;
+	tcache->top[ind] = slot + n;
+	tcache->high[ind] = opt.junk_free || opt.harden ||
+	    tcache->frees_slow ? slot : slot + nslots;
+}
+
+/*
+ * Opens bin ind on its first refill or push: a small class in the nursery
+ * (tcache.h), a large one in its region.  Not at tcache_init(): writing
  * every bin's empty slot touched all the stack's pages (some 36 KiB) in
  * every thread, where a program uses a few classes.
  */
 void
 tcache_bin_open(struct tcache *tcache, unsigned ind)
 {
-	void **slot = tcache->stack + tcache_bin_start[ind];
+	if (ind < SC_NBINS)
+		tcache_bin_place(tcache, ind, tcache->stack +
+		    ind * TCACHE_NURSERY_STRIDE + 1, TCACHE_NURSERY_NSLOTS, 0);
+	else
+		tcache_bin_place(tcache, ind, tcache->stack +
+		    tcache_bin_start[ind], tcache_ncached_max[ind], 0);
+}
 
-	slot[-1] = (void *)tcache_empty_block;
-	tcache->low[ind] = tcache->top[ind] = slot;
-	tcache->high[ind] = opt.junk_free || opt.harden ||
-	    tcache->frees_slow ? slot : slot + tcache_ncached_max[ind];
+/* Moves bin ind, with its blocks, from the nursery to its region. */
+static void
+tcache_bin_grow(struct tcache *tcache, unsigned ind)
+{
+	tcache_bin_place(tcache, ind, tcache->stack + tcache_bin_start[ind],
+	    tcache_ncached_max[ind], tcache_bin_ncached(tcache, ind));
 }
 
 bool
@@ -160,9 +187,12 @@ tcache_init(struct tcache *tcache, struct arena *arena)
 		stack_pool = stack[0];
 	mlock_unlock(&pool_lock);
 	if (stack == NULL) {
-		/* A bin's slots and the one below it (tcache_bin_open). */
-		stack = base_alloc(tcache_stack_nslots * sizeof(void *),
-		    CACHELINE);
+		/*
+		 * The nursery, then each bin's slots and the one below them
+		 * (tcache_bin_open).  Page-aligned: the nursery's first 21
+		 * classes (blocks up to 1280 bytes) then share one page.
+		 */
+		stack = base_alloc(tcache_stack_nslots * sizeof(void *), PAGE);
 		if (stack == NULL)
 			return (true);
 	}
@@ -190,9 +220,20 @@ tcache_bin_flush(struct tcache *tcache, unsigned ind, unsigned keep)
 		arena_bin_flush(low, n, ind, tcache->nrequests[ind],
 		    tcache->arena);
 	else {
-		for (i = 0; i < n; i++)
+		/*
+		 * A large block's mark has done its work (a second entry in
+		 * this flush failed the check above) and must not outlive it
+		 * in the extent: handed out again as a class no cache holds,
+		 * whose word alloc_finish() leaves alone, the block would
+		 * carry it, realloc() would copy it into a small block, and
+		 * that block would then read as freed.  A later free of this
+		 * block finds its extent free in the pointer map.
+		 */
+		for (i = 0; i < n; i++) {
+			FREE_KEY_WORD(low[i]) = 0;
 			arena_large_dalloc(pmap_entry_extent(
 			    pmap_lookup(low[i])));
+		}
 	}
 	tcache->nrequests[ind] = 0;
 	memmove(low, low + n, keep * sizeof(void *));
@@ -280,6 +321,19 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 		else if (n > tcache_nfill[ind])
 			n = tcache_nfill[ind];
 	}
+	/*
+	 * A bin in the nursery leaves it once it was asked for more blocks
+	 * than the nursery holds; until then a refill fills half of it, as
+	 * one fills half of a region, leaving the other half to frees.  The
+	 * bin is empty.
+	 */
+	if (n > TCACHE_NURSERY_NSLOTS / 2 &&
+	    tcache_bin_in_nursery(tcache, ind)) {
+		if (nrequests > TCACHE_NURSERY_NSLOTS)
+			tcache_bin_grow(tcache, ind);
+		else
+			n = TCACHE_NURSERY_NSLOTS / 2;
+	}
 	/* Requests are counted when the bin is flushed. */
 	got = arena_bin_fill(arena, ind, tcache->low[ind], n, 0);
 	if (got == 0)
@@ -310,10 +364,14 @@ tcache_fill_pop(struct tcache *tcache, struct arena *arena, unsigned ind)
 void
 tcache_flush_push(struct tcache *tcache, unsigned ind, void *ptr)
 {
-	unsigned cap = tcache_ncached_max[ind];
+	unsigned cap = tcache_bin_cap(tcache, ind);
 
-	if (tcache_bin_ncached(tcache, ind) >= cap)
-		tcache_bin_flush(tcache, ind, cap / 2);
+	if (tcache_bin_ncached(tcache, ind) >= cap) {
+		if (tcache_bin_in_nursery(tcache, ind))
+			tcache_bin_grow(tcache, ind);
+		else
+			tcache_bin_flush(tcache, ind, cap / 2);
+	}
 	tcache_bin_push(tcache, ind, ptr);
 }
 

@@ -15,6 +15,15 @@
  * paths slow.  A fresh thread's bins start so (tsd.c initialises the TLS),
  * and so do a new cache's until a slow path first uses them (open).
  *
+ * A small-class bin opens in the nursery at the start of the stack,
+ * TCACHE_NURSERY_NSLOTS slots (and the empty block's) per class, and
+ * moves to its own region of tcache_ncached_max[ind] slots when a push
+ * finds it full or a refill wants more (tcache_bin_grow): a refill and
+ * the bin's pushes write the slots they use, and with every bin's region
+ * apart, a program that used one block of each of 20 classes wrote the
+ * first slots of 20 regions spread over the whole stack (5 pages of 18
+ * KiB); in the nursery, its 20 bins share one page.
+ *
  * The fields are parallel arrays rather than an array of bin structs: in
  * the thread's own cache (at offset 0 of initial-exec TLS, see tsd.h)
  * top[ind] is then one %fs-relative load with ind as a scaled index, where
@@ -135,8 +144,14 @@ extern HIDDEN uint16_t	tcache_ncached_max[TCACHE_NBINS_MAX];
 extern HIDDEN uint16_t	tcache_nfill[TCACHE_NBINS_MAX];
 #define	TCACHE_FILL_BYTES	((size_t)16 << 10)
 extern HIDDEN size_t	tcache_stack_nslots;
-/* Where bin ind's slots start in a stack. */
+/* Where bin ind's slots start in a stack, past the nursery. */
 extern HIDDEN uint32_t	tcache_bin_start[TCACHE_NBINS_MAX];
+/*
+ * The nursery: TCACHE_NURSERY_NSLOTS slots for each small class, below
+ * them one for the empty block (192 bytes a class), at the stack's start.
+ */
+#define	TCACHE_NURSERY_NSLOTS	23
+#define	TCACHE_NURSERY_STRIDE	(TCACHE_NURSERY_NSLOTS + 1)
 
 void	tcache_boot(void);
 /* Gives the bins storage; false on success. */
@@ -177,6 +192,21 @@ ALWAYS_INLINE unsigned
 tcache_bin_ncached(const struct tcache *tcache, unsigned ind)
 {
 	return ((unsigned)(tcache->top[ind] - tcache->low[ind]));
+}
+
+/* Whether open bin ind is in the nursery (see the top of this file). */
+ALWAYS_INLINE bool
+tcache_bin_in_nursery(const struct tcache *tcache, unsigned ind)
+{
+	return (tcache->low[ind] < tcache->stack + tcache_bin_start[0]);
+}
+
+/* How many blocks open bin ind can hold where it is. */
+ALWAYS_INLINE unsigned
+tcache_bin_cap(const struct tcache *tcache, unsigned ind)
+{
+	return (tcache_bin_in_nursery(tcache, ind) ? TCACHE_NURSERY_NSLOTS :
+	    tcache_ncached_max[ind]);
 }
 
 /* A push off free's fast path, which must not count as one of its frees. */

@@ -787,6 +787,9 @@ ATF_TC_BODY(corrupt_slab_count_found_by_free_aborts, tc)
  * The count says five more regions are free than the bitmap holds: the
  * refill that empties the bitmap finds the difference.  How many the
  * bitmap held then depends on refill sizes: only the prefix is compared.
+ * p comes from a refill (the cache emptied first), so that its slab is
+ * the bin's current one, which the next refills take from; a block
+ * cached earlier may be of a full slab that no refill visits again.
  */
 static void
 corrupt_count_then_allocate(void *arg)
@@ -796,6 +799,8 @@ corrupt_count_then_allocate(void *arg)
 	int i;
 
 	(void)arg;
+	if (mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+		child_report("no flush\n");
 	p = malloc(64);
 	slab = slab_of(p);
 	child_report_ptr("addr", (void *)slab->addr);
