@@ -1,7 +1,10 @@
 /*
  * Lock wrapper: a failed trylock counts as contention, then we block.
  * Spinning first would help only on more cores than this allocator's
- * critical sections are long; measure before adding it.
+ * critical sections are long; measure before adding it.  Measured on 2
+ * cores (2026-11-25, 5 interleaved runs): 100 pauses and trylocks before
+ * blocking left larson -t 8, window -t 8 and prodcons -p 4 unchanged
+ * within their noise (0.736 -> 0.744 s, 0.214 -> 0.207, 0.208 -> 0.197).
  */
 #include "lock.h"
 
