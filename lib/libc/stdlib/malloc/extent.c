@@ -173,7 +173,9 @@ extent_fits(const struct extent *ext, size_t size, size_t alignment)
  * scattered blocks over the address space: realloc -t 1 -r 8 peaked at
  * 17.4 MiB, 13.7 with this; churn-huge (5 to 25 MiB blocks) 143.1 (151
  * in a third of runs) -> 139.9 MiB.  With more (aligned requests) only
- * until one fits.
+ * until one fits.  This departs from the shared DESIGN.md ("oldest and
+ * lowest address first within a class"): within a class, size first,
+ * among the 16 oldest, for the reason above.
  */
 #define	ECACHE_SCAN	16
 
