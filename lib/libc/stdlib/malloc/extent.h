@@ -109,7 +109,10 @@ void	ecache_insert(struct ecache *cache, struct extent *ext);
 /* Inserts as the oldest extent (the unpurged rest of a partial purge). */
 void	ecache_insert_oldest(struct ecache *cache, struct extent *ext);
 void	ecache_remove(struct ecache *cache, struct extent *ext);
-/* Oldest best-fit extent that can hold size bytes at alignment, removed. */
+/*
+ * A best-fit extent that can hold size bytes at alignment (the smallest of
+ * its class's oldest few: extent.c, bucket_best), removed.
+ */
 struct extent *ecache_take(struct ecache *cache, size_t size, size_t alignment);
 /* Whether ecache_take would find an extent of size bytes (page-aligned). */
 bool	ecache_has_fit(const struct ecache *cache, size_t size);

@@ -24,16 +24,6 @@
 #define	nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 static unsigned
-arena_new(void)
-{
-	unsigned ind;
-	size_t sz = sizeof(ind);
-
-	ATF_REQUIRE_EQ(mallctl("arenas.create", &ind, &sz, NULL, 0), 0);
-	return (ind);
-}
-
-static unsigned
 arena_of(void *p)
 {
 	unsigned ind;

@@ -389,4 +389,20 @@ require_helper_ok(const char *conf, const char *helper)
 	    res.err_line);
 }
 
+/*
+ * A new arena's index (arenas.create), for files that include
+ * "malloc_np.h" before this one.
+ */
+#ifdef MALLOCX_ARENA
+static inline unsigned
+arena_new(void)
+{
+	unsigned ind;
+	size_t sz = sizeof(ind);
+
+	ATF_REQUIRE_EQ(mallctl("arenas.create", &ind, &sz, NULL, 0), 0);
+	return (ind);
+}
+#endif
+
 #endif /* !MALLOC_TEST_UTIL_H */

@@ -321,16 +321,6 @@ ATF_TC_BODY(free_aligned_sized_releases_block, tc)
 	    after);
 }
 
-static unsigned
-arena_new(void)
-{
-	unsigned ind;
-	size_t sz = sizeof(ind);
-
-	ATF_REQUIRE_EQ(mallctl("arenas.create", &ind, &sz, NULL, 0), 0);
-	return (ind);
-}
-
 /*
  * A huge block that cannot grow in place (its neighbour is live) is
  * copied into a freed extent of the new size, whose pages are resident,
