@@ -61,6 +61,61 @@ library_is_loaded_by_ld_preload_body()
 	    env LD_PRELOAD="$(libmalloc_so)" cat /proc/self/maps
 }
 
+# The resident size of each executable mapping of libmalloc.so.1 in the
+# smaps of the process whose file is $1, one per line.
+text_rss()
+{
+	awk -v so="$(basename "$(libmalloc_so)")" '
+	    /^[0-9a-f]+-[0-9a-f]+ / { ours = ($2 ~ /x/ && index($0, so)) }
+	    ours && /^Rss:/ { print $2 }' "$1"
+}
+
+atf_test_case cold_text_stays_out
+cold_text_stays_out_head()
+{
+	atf_set "descr" "Processes that only allocate, free, start threads" \
+	    "and fork never run the code lib/libmalloc keeps in its second" \
+	    "text segment (text.hot lists what they run): it stays" \
+	    "unmapped, where fault-around would map up to 64 KiB of it"
+}
+cold_text_stays_out_body()
+{
+	require_libmalloc
+	env LD_PRELOAD="$(libmalloc_so)" cat /proc/self/smaps >cat.smaps
+	text_rss cat.smaps >cat.rss
+	[ "$(wc -l <cat.rss)" -eq 2 ] ||
+	    atf_skip "libmalloc.so.1 has one text segment (no split)"
+	# A shell that has forked and run a pipeline, then reads its own.
+	env LD_PRELOAD="$(libmalloc_so)" sh -c \
+	    'ls / | sort >/dev/null; x=$(echo y); cat /proc/$$/smaps' \
+	    >sh.smaps
+	text_rss sh.smaps >sh.rss
+	for f in cat sh; do
+		hot=$(sed -n 1p $f.rss)
+		cold=$(sed -n 2p $f.rss)
+		echo "$f: text resident ${hot} KiB, cold text ${cold} KiB"
+		[ "${hot}" -gt 0 ] || atf_fail "$f: no resident text at all?"
+		[ "${cold}" -eq 0 ] ||
+		    atf_fail "$f ran code of the cold text segment (${cold} KiB" \
+		    "resident): a function missing from lib/libmalloc/text.hot"
+	done
+	if command -v python3 >/dev/null 2>&1; then
+		env LD_PRELOAD="$(libmalloc_so)" PYTHONMALLOC=malloc python3 -c '
+import threading
+d = {i: str(i) * (i % 40) for i in range(50000)}
+t = [threading.Thread(target=lambda: [bytes(i % 300) for i in range(20000)])
+     for _ in range(4)]
+[x.start() for x in t]; [x.join() for x in t]
+print(open("/proc/self/smaps").read())' >py.smaps
+		text_rss py.smaps >py.rss
+		cold=$(sed -n 2p py.rss)
+		echo "python3 (threads): cold text ${cold} KiB"
+		[ "${cold}" -eq 0 ] ||
+		    atf_fail "python3 ran code of the cold text segment" \
+		    "(${cold} KiB resident): see lib/libmalloc/text.hot"
+	fi
+}
+
 atf_test_case python3_runs_identically
 python3_runs_identically_head()
 {
@@ -294,6 +349,7 @@ EOF
 atf_init_test_cases()
 {
 	atf_add_test_case library_is_loaded_by_ld_preload
+	atf_add_test_case cold_text_stays_out
 	atf_add_test_case python3_runs_identically
 	atf_add_test_case perl_runs_identically
 	atf_add_test_case gcc_runs_identically
