@@ -1,11 +1,12 @@
 #!/bin/sh
 # hot-text.sh LIB: print text.hot's list (its lines after the C runtime's)
 # of the functions that ordinary processes run in LIB (our library, built
-# with -ffunction-sections), as callgrind sees them: the union over small programs, the benchmark
-# workloads at small sizes, python, gcc, git, perl, ls and a forking shell,
-# plus every standard entry point and fork handler (cheap, and a program
-# that calls one would otherwise fault in the cold text for it; not
-# jemalloc's *allocx, mallctl and the statistics printer).
+# with -ffunction-sections), as callgrind sees them: the union over small
+# programs, the benchmark workloads at small sizes, python, gcc, git, perl,
+# ls and a forking shell, plus every standard entry point and fork handler
+# (cheap, and a program that calls one would otherwise fault in the cold
+# text for it; not jemalloc's *allocx, mallctl and the statistics
+# printer).
 # Needs valgrind; run from the top of the tree after `make`.
 set -eu
 LIB=${1:?usage: hot-text.sh LIB}
