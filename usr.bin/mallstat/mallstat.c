@@ -400,25 +400,26 @@ print_header(void)
 static void
 print_line(const struct statpage *cur, const struct statpage *prev)
 {
+	const struct statpage_totals *c = &cur->totals, *p;
 	double dt;
 
 	printf("%10ju %10ju %10ju %10ju %10ju %10ju %10ju",
-	    (uintmax_t)(cur->allocated >> 10), (uintmax_t)(cur->active >> 10),
-	    (uintmax_t)(cur->resident >> 10), (uintmax_t)(cur->mapped >> 10),
-	    (uintmax_t)(cur->retained >> 10), (uintmax_t)(cur->dirty >> 10),
-	    (uintmax_t)(cur->muzzy >> 10));
+	    (uintmax_t)(c->allocated >> 10), (uintmax_t)(c->active >> 10),
+	    (uintmax_t)(c->resident >> 10), (uintmax_t)(c->mapped >> 10),
+	    (uintmax_t)(c->retained >> 10), (uintmax_t)(c->dirty >> 10),
+	    (uintmax_t)(c->muzzy >> 10));
 	if (prev == NULL || cur->time_ns <= prev->time_ns) {
 		/* No interval yet, or the process has not refreshed. */
 		printf(" %9s %9s %10s\n", prev == NULL ? "-" : "0",
 		    prev == NULL ? "-" : "0", prev == NULL ? "-" : "0");
 		return;
 	}
+	p = &prev->totals;
 	dt = (double)(cur->time_ns - prev->time_ns) / 1e9;
 	printf(" %9.0f %9.0f %10.0f\n",
-	    (double)(cur->nmalloc - prev->nmalloc) / dt,
-	    (double)(cur->ndalloc - prev->ndalloc) / dt,
-	    (double)((cur->npurged - prev->npurged) * (getpagesize() >> 10)) /
-	    dt);
+	    (double)(c->nmalloc - p->nmalloc) / dt,
+	    (double)(c->ndalloc - p->ndalloc) / dt,
+	    (double)((c->npurged - p->npurged) * (getpagesize() >> 10)) / dt);
 }
 
 /* Asks for a heap profile through the request word; prints the answer. */

@@ -5,7 +5,7 @@
  * outside, and answers any request a reader left there.
  *
  * Cost: statpage_tick reads a coarse clock (the vDSO, no system call) and
- * compares; only a due refresh does more (a getpid(), statpage_summary_read's
+ * compares; only a due refresh does more (a getpid(), statpage_totals_read's
  * brief arena locks, ~200 bytes of stores), ten times a second at most.
  * The page is created on the first refresh: memfd_create, ftruncate,
  * mmap, close; nothing is allocated through malloc and no stdio is used.
@@ -54,31 +54,14 @@ static bool		 statpage_busy;
 static bool		 statpage_failed; /* do not retry creating it */
 static uint32_t		 statpage_last_tag; /* last request answered */
 
-/* Process-wide totals, in bytes unless named n*. */
-struct statpage_summary {
-	uint64_t	allocated;
-	uint64_t	active;
-	uint64_t	metadata;
-	uint64_t	resident;
-	uint64_t	mapped;
-	uint64_t	retained;
-	uint64_t	dirty;
-	uint64_t	muzzy;
-	uint64_t	nmalloc;	/* small + large, arena level */
-	uint64_t	ndalloc;
-	uint64_t	npurged;	/* pages purged, dirty + muzzy */
-	uint64_t	nmadvise;
-};
-
 /*
  * Sums every arena's counters now (takes each arena's locks briefly).
  * Here, not in stats.c with the snapshots: every process with slow paths
- * runs it, and stats.c is linked with the cold modules, in the last 64 KiB
- * block of our text, which such a process then never faults in
- * (Makefile.inc).
+ * runs it, and stats.c is cold code, which such a process then never runs
+ * (lib/libmalloc/text.hot, Makefile.inc).
  */
 static void
-statpage_summary_read(struct statpage_summary *out)
+statpage_totals_read(struct statpage_totals *out)
 {
 	struct arena *arena;
 	struct bin *bin;
@@ -222,27 +205,16 @@ statpage_answer(struct statpage *sp)
 static void
 statpage_publish(struct statpage *sp, uint64_t now_ns)
 {
-	struct statpage_summary s;
+	struct statpage_totals s;
 	uint64_t seq;
 
-	statpage_summary_read(&s);
+	statpage_totals_read(&s);
 	seq = __atomic_load_n(&sp->seq, __ATOMIC_RELAXED);
 	__atomic_store_n(&sp->seq, seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	sp->time_ns = now_ns;
 	sp->nrefresh++;
-	sp->allocated = s.allocated;
-	sp->active = s.active;
-	sp->metadata = s.metadata;
-	sp->resident = s.resident;
-	sp->mapped = s.mapped;
-	sp->retained = s.retained;
-	sp->dirty = s.dirty;
-	sp->muzzy = s.muzzy;
-	sp->nmalloc = s.nmalloc;
-	sp->ndalloc = s.ndalloc;
-	sp->npurged = s.npurged;
-	sp->nmadvise = s.nmadvise;
+	sp->totals = s;
 	__atomic_store_n(&sp->seq, seq + 2, __ATOMIC_RELEASE);
 }
 

@@ -48,10 +48,29 @@
 #define	STATPAGE_REQ_CODE(w)	((uint32_t)(w))
 
 /*
+ * Process-wide totals, in bytes unless named n*: what a refresh reads
+ * (outside the seqlock's write window) and then stores in the page.
+ */
+struct statpage_totals {
+	uint64_t	allocated;
+	uint64_t	active;
+	uint64_t	metadata;
+	uint64_t	resident;
+	uint64_t	mapped;
+	uint64_t	retained;
+	uint64_t	dirty;
+	uint64_t	muzzy;
+	uint64_t	nmalloc;	/* small + large, arena level */
+	uint64_t	ndalloc;
+	uint64_t	npurged;	/* pages purged, dirty + muzzy */
+	uint64_t	nmadvise;
+};
+
+/*
  * Fields are naturally aligned 64-bit words (or fixed arrays) so that the
  * layout is the same for every compiler and ABI of a given byte order;
  * a reader accepts the page only with the right magic, version and size.
- * Counters are in bytes unless named n*; time_ns is CLOCK_MONOTONIC.
+ * time_ns is CLOCK_MONOTONIC.
  */
 struct statpage {
 	uint32_t	magic;
@@ -61,18 +80,7 @@ struct statpage {
 	uint64_t	seq;		/* odd while being written */
 	uint64_t	time_ns;	/* when the counters were read */
 	uint64_t	nrefresh;
-	uint64_t	allocated;
-	uint64_t	active;
-	uint64_t	metadata;
-	uint64_t	resident;
-	uint64_t	mapped;
-	uint64_t	retained;
-	uint64_t	dirty;
-	uint64_t	muzzy;
-	uint64_t	nmalloc;
-	uint64_t	ndalloc;
-	uint64_t	npurged;	/* pages */
-	uint64_t	nmadvise;
+	struct statpage_totals totals;
 	uint64_t	reserved[8];
 	uint64_t	request;	/* written by the reader */
 	uint64_t	response;	/* written by the process */

@@ -70,6 +70,19 @@ text_rss()
 	    ours && /^Rss:/ { print $2 }' "$1"
 }
 
+# Fails unless the cold text segment has nothing resident in the smaps of
+# program $1, saved as $1.smaps; leaves the hot segment's size in $hot.
+cold_text_check()
+{
+	text_rss "$1.smaps" >"$1.rss"
+	hot=$(sed -n 1p "$1.rss")
+	cold=$(sed -n 2p "$1.rss")
+	echo "$1: text resident ${hot} KiB, cold text ${cold} KiB"
+	[ "${cold}" -eq 0 ] ||
+	    atf_fail "$1 ran code of the cold text segment (${cold} KiB" \
+	    "resident): a function missing from lib/libmalloc/text.hot"
+}
+
 atf_test_case cold_text_stays_out
 cold_text_stays_out_head()
 {
@@ -82,22 +95,15 @@ cold_text_stays_out_body()
 {
 	require_libmalloc
 	env LD_PRELOAD="$(libmalloc_so)" cat /proc/self/smaps >cat.smaps
-	text_rss cat.smaps >cat.rss
-	[ "$(wc -l <cat.rss)" -eq 2 ] ||
+	[ "$(text_rss cat.smaps | wc -l)" -eq 2 ] ||
 	    atf_skip "libmalloc.so.1 has one text segment (no split)"
 	# A shell that has forked and run a pipeline, then reads its own.
 	env LD_PRELOAD="$(libmalloc_so)" sh -c \
 	    'ls / | sort >/dev/null; x=$(echo y); cat /proc/$$/smaps' \
 	    >sh.smaps
-	text_rss sh.smaps >sh.rss
 	for f in cat sh; do
-		hot=$(sed -n 1p $f.rss)
-		cold=$(sed -n 2p $f.rss)
-		echo "$f: text resident ${hot} KiB, cold text ${cold} KiB"
+		cold_text_check $f
 		[ "${hot}" -gt 0 ] || atf_fail "$f: no resident text at all?"
-		[ "${cold}" -eq 0 ] ||
-		    atf_fail "$f ran code of the cold text segment (${cold} KiB" \
-		    "resident): a function missing from lib/libmalloc/text.hot"
 	done
 	if command -v python3 >/dev/null 2>&1; then
 		env LD_PRELOAD="$(libmalloc_so)" PYTHONMALLOC=malloc python3 -c '
@@ -106,13 +112,8 @@ d = {i: str(i) * (i % 40) for i in range(50000)}
 t = [threading.Thread(target=lambda: [bytes(i % 300) for i in range(20000)])
      for _ in range(4)]
 [x.start() for x in t]; [x.join() for x in t]
-print(open("/proc/self/smaps").read())' >py.smaps
-		text_rss py.smaps >py.rss
-		cold=$(sed -n 2p py.rss)
-		echo "python3 (threads): cold text ${cold} KiB"
-		[ "${cold}" -eq 0 ] ||
-		    atf_fail "python3 ran code of the cold text segment" \
-		    "(${cold} KiB resident): see lib/libmalloc/text.hot"
+print(open("/proc/self/smaps").read())' >python3.smaps
+		cold_text_check python3
 	fi
 }
 
